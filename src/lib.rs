@@ -1,1 +1,24 @@
+//! bali: a streaming data-pipeline engine that turns PubMed and UMLS dumps into a
+//! knowledge-aligned biomedical language model, following the BALI method.
+//!
+//! The layers, one module each:
+//! - [`spec`]: the pipeline YAML into a typed, validated plan;
+//! - [`engine`]: runs the plan's stages as threads joined by bounded channels of Arrow batches;
+//! - [`store`]: the checkpoint store (one Parquet file per stage partition, atomic commits);
+//! - [`sources`]: readers of PubMed XML, UMLS RRF and OBO ontologies;
+//! - [`stages`]: the stage kinds (sources and transforms) and their registry;
+//! - [`train`]: the candle trainer (BERT encoder, graph encoder, losses, optimiser);
+//! - [`inspect`]: SQL and inspection over checkpoints (DataFusion);
+//! - [`cli`]: the command line, a thin layer over the library.
+#![deny(missing_docs)]
 
+pub mod error;
+pub mod sources;
+pub mod stages;
+pub mod tables;
+pub mod train;
+
+pub use error::{BaliError, Position, Result};
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -1,0 +1,129 @@
+//! What a stage kind is: its declared inputs and outputs, its options, and the `Stage` trait
+//! the engine drives partition by partition.
+//!
+//! A kind is a type implementing [`StageKind`]; its options are a serde struct with
+//! `deny_unknown_fields` and a doc comment per field (the doc feeds the JSON Schema). The
+//! registry in [`crate::stages`] lists every kind once.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::tables::TableType;
+
+pub use super::context::{PartitionCtx, Table};
+
+/// How a stage consumes one of its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMode {
+    /// Partition by partition. The stage's partitions are those of its first partitioned
+    /// input, and every other partitioned input is read at the same partition key. The first
+    /// one is streamed from its producer through a bounded channel when both run in the same
+    /// pass; otherwise (and for the others) the committed checkpoint is read.
+    Partitioned,
+    /// The whole table (every partition), read once the producer has finished: dimension
+    /// tables such as a dictionary or a graph. A change to any of its partitions changes the
+    /// fingerprint of every partition of this stage.
+    Whole,
+}
+
+/// One declared input of a kind (positional: the n-th entry of `inputs:` in the YAML).
+#[derive(Debug, Clone, Copy)]
+pub struct InputDecl {
+    /// What the input is for, e.g. `sentences` or `dictionary`.
+    pub role: &'static str,
+    /// Table types a producer's output may have to be accepted here.
+    pub accepts: &'static [TableType],
+    /// How it is consumed.
+    pub mode: InputMode,
+    /// Whether the input may be left out (only trailing inputs can be optional).
+    pub optional: bool,
+}
+
+/// One output table of a kind. The first output is the default one: `inputs: [stage]` means
+/// it, `inputs: [stage.name]` picks another.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputDecl {
+    /// Output name, unique within the kind, e.g. `deletions`.
+    pub name: &'static str,
+    /// What it holds (and so its schema).
+    pub table: TableType,
+}
+
+/// Where the stage is being built: resolves relative paths and carries the pipeline seed.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    /// Name of the stage in the pipeline file.
+    pub stage: String,
+    /// Directory that relative paths in options are resolved against (the current directory).
+    pub base_dir: PathBuf,
+    /// The pipeline's seed.
+    pub seed: u64,
+}
+
+impl BuildContext {
+    /// Resolves a path from the options against [`base_dir`](Self::base_dir).
+    pub fn resolve(&self, path: impl AsRef<std::path::Path>) -> PathBuf {
+        let path = path.as_ref();
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
+    }
+}
+
+/// A stage kind: a type-level description plus a constructor from its options.
+pub trait StageKind: 'static {
+    /// The options struct (`options:` in the YAML). Unknown keys must be rejected
+    /// (`#[serde(deny_unknown_fields)]`), every field documented, defaults via `#[serde(default)]`.
+    type Options: DeserializeOwned + Serialize + JsonSchema + Send + Sync + 'static;
+    /// The `kind:` value.
+    const NAME: &'static str;
+    /// One line on what the kind does.
+    const SUMMARY: &'static str;
+    /// Bump when the output of the same inputs and options changes; invalidates checkpoints.
+    const FORMAT_VERSION: u32;
+    /// Positional inputs.
+    const INPUTS: &'static [InputDecl];
+    /// Outputs; the first is the default.
+    const OUTPUTS: &'static [OutputDecl];
+    /// Option keys left out of fingerprints because their effect is already captured elsewhere
+    /// (e.g. the `paths` glob of a source: the matched files' contents are fingerprinted).
+    const UNFINGERPRINTED_OPTIONS: &'static [&'static str] = &[];
+    /// An example `options:` mapping in YAML, shown in docs and round-tripped by a test.
+    const EXAMPLE: &'static str;
+    /// Builds the runtime stage from resolved options.
+    fn build(options: Self::Options, ctx: &BuildContext) -> Result<Box<dyn Stage>>;
+}
+
+/// A partition of a source stage: its key and the files it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePartition {
+    /// Partition key, unique in the stage, e.g. the file stem `pubmed25n0001`.
+    pub key: String,
+    /// Files whose contents the partition's fingerprint covers.
+    pub files: Vec<PathBuf>,
+}
+
+/// The runtime half of a stage, built from options for one run.
+pub trait Stage: Send + Sync {
+    /// For source stages (no partitioned input): the partitions and the files each reads.
+    /// Derived stages return `None` and get the partitions of their first partitioned input,
+    /// or a single partition named `all` when every input is whole.
+    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
+        Ok(None)
+    }
+
+    /// Files whose contents every partition's fingerprint includes (a tokenizer, a model).
+    fn fingerprint_files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// Produces one partition: read inputs from `ctx`, emit batches to its outputs.
+    /// Returning an error fails the run; nothing of the partition is committed.
+    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()>;
+}

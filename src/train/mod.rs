@@ -1,0 +1,6 @@
+//! The candle trainer: BERT encoder, graph encoder, losses, optimiser, checkpoints, evaluation.
+//!
+//! Nothing here reads YAML or argv: the `bali_train` and `eval_linking` stage kinds resolve
+//! their options and call in.
+
+pub mod gradcheck;
