@@ -1,1 +1,5 @@
 //! The stage kinds: sources and transforms, and the one table that registers them.
+
+pub(crate) mod columns;
+pub mod samples;
+pub mod subgraphs;
