@@ -40,6 +40,20 @@ pub fn memory() -> Option<(u64, u64)> {
     Some((field("VmHWM:")?, field("VmRSS:")?))
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far, from
+/// `/proc/self/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ on every mainstream
+/// architecture); `None` elsewhere. On a shared machine wall time depends on the neighbours'
+/// load and CPU time does not, so benchmarks report both.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// What the graph-build benchmark measured.
 #[derive(Debug, Clone)]
 pub struct GraphBenchReport {
@@ -53,6 +67,8 @@ pub struct GraphBenchReport {
     pub finish_seconds: f64,
     /// rows / (push + finish).
     pub rows_per_second: f64,
+    /// CPU seconds of push and finish (all threads).
+    pub build_cpu_seconds: Option<f64>,
     /// Nodes of the graph.
     pub nodes: usize,
     /// Distinct edges of the graph.
@@ -74,22 +90,30 @@ pub struct GraphBenchReport {
 pub fn bench_graph_build(spec: &SyntheticRelations) -> Result<GraphBenchReport> {
     let rss_before = memory().map(|m| m.1);
     let mut builder = GraphBuilder::new(RelationFilter::default(), None);
-    let (mut generate, mut push) = (0.0, 0.0);
+    let (mut generate, mut push, mut cpu) = (0.0, 0.0, Some(0.0));
     for i in 0..spec.batch_count() {
         let t = Instant::now();
         let batch = spec.batch(i)?;
         generate += t.elapsed().as_secs_f64();
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_seconds());
         builder.push(&batch)?;
         push += t.elapsed().as_secs_f64();
+        cpu = cpu
+            .zip(c)
+            .zip(cpu_seconds())
+            .map(|((sum, a), b)| sum + b - a);
         if i % 200 == 0 {
             tracing::info!(batch = i, of = spec.batch_count(), "pushed");
         }
     }
     let rows = builder.stats().rows;
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_seconds());
     let graph = builder.finish()?;
     let finish = t.elapsed().as_secs_f64();
+    cpu = cpu
+        .zip(c)
+        .zip(cpu_seconds())
+        .map(|((sum, a), b)| sum + b - a);
     let max_degree = (0..graph.node_count() as u32)
         .map(|u| graph.degree(u))
         .max()
@@ -100,6 +124,7 @@ pub fn bench_graph_build(spec: &SyntheticRelations) -> Result<GraphBenchReport> 
         push_seconds: push,
         finish_seconds: finish,
         rows_per_second: rows as f64 / (push + finish),
+        build_cpu_seconds: cpu,
         nodes: graph.node_count(),
         edges: graph.edge_count(),
         relations: graph.vocabulary().len(),
@@ -121,6 +146,8 @@ pub struct SamplesBenchReport {
     pub samples: u64,
     /// Seconds of `build_samples` (grouping mentions included).
     pub samples_seconds: f64,
+    /// CPU seconds of the same (all threads).
+    pub samples_cpu_seconds: Option<f64>,
     /// Samples per second.
     pub samples_per_second: f64,
     /// Sentences per second (every sentence is tokenised or skipped).
@@ -144,10 +171,11 @@ pub fn bench_samples(
     let mention_batch = dictionary_mentions(&sentences, &names)?;
     let options = SamplesOptions::new(tokenizer.files().first().cloned().unwrap_or_default());
 
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu_seconds());
     let grouped = SentenceMentions::from_batches([&mention_batch])?;
     let out = build_samples(&sentences, &grouped, tokenizer, &options)?;
     let samples_seconds = t.elapsed().as_secs_f64();
+    let samples_cpu_seconds = c.zip(cpu_seconds()).map(|(a, b)| b - a);
 
     let concepts = concepts_batch(&names)?;
     let t = Instant::now();
@@ -159,6 +187,7 @@ pub fn bench_samples(
         mention_rows: mention_batch.num_rows(),
         samples: out.stats.samples,
         samples_seconds,
+        samples_cpu_seconds,
         samples_per_second: out.stats.samples as f64 / samples_seconds,
         sentences_per_second: sentences.num_rows() as f64 / samples_seconds,
         names: names_batch.num_rows(),

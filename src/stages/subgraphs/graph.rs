@@ -241,6 +241,7 @@ impl GraphBuilder {
         // Relation types are few: a task-local cache keeps the shared map's lock off the
         // per-row path.
         let mut relation_ids: HashMap<(&str, Option<&str>), u32> = HashMap::new();
+        let mut last_source: Option<(&str, u32)> = None;
         for row in range {
             stats.rows += 1;
             let (a, b, r) = (cui1.value(row), cui2.value(row), rel.value(row));
@@ -267,8 +268,14 @@ impl GraphBuilder {
                     id
                 }
             };
+            // MRREL is sorted by CUI1: consecutive rows usually share their source.
+            let source = match last_source {
+                Some((s, id)) if s == a => id,
+                _ => self.concepts.intern(a)?,
+            };
+            last_source = Some((a, source));
             edges.push(PendingEdge {
-                source: self.concepts.intern(a)?,
+                source,
                 target: self.concepts.intern(b)?,
                 relation,
             });
