@@ -12,9 +12,12 @@
 //! - [`cli`]: the command line, a thin layer over the library.
 #![deny(missing_docs)]
 
+pub mod engine;
 pub mod error;
 pub mod sources;
+pub mod spec;
 pub mod stages;
+pub mod store;
 pub mod tables;
 pub mod train;
 
