@@ -12,8 +12,10 @@
 //! - [`cli`]: the command line, a thin layer over the library.
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod inspect;
 pub mod sources;
 pub mod spec;
 pub mod stages;

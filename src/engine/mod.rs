@@ -25,4 +25,6 @@ pub use stage::{
 pub use state::{plan_state, PartitionPlan, PartitionStatus, StageState};
 
 #[cfg(test)]
+pub(crate) mod testkinds;
+#[cfg(test)]
 mod tests;

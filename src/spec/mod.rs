@@ -13,3 +13,6 @@ pub use diagnostic::{did_you_mean, render, Diagnostic};
 pub use json_schema::pipeline_schema;
 pub use overrides::Override;
 pub use plan::{load, load_str, LoadOptions, Plan, PlannedInput, PlannedStage};
+
+#[cfg(test)]
+mod tests;

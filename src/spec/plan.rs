@@ -771,21 +771,23 @@ fn duplicate_key(node: &Node) -> Option<&Key> {
 }
 
 /// Location of key `field` in the mapping at `path` (serde_path_to_error reports the path of
-/// the mapping that holds an unknown field).
+/// the unknown field itself, or of the mapping that holds it, with `?` for unknown segments).
 fn find_key(options: &Node, path: &str, field: &str) -> Option<Loc> {
+    let mut segments: Vec<&str> = path
+        .split('.')
+        .filter(|s| !s.is_empty() && *s != "?")
+        .collect();
+    if segments.last() == Some(&field) {
+        segments.pop();
+    }
     let mut node = options;
-    if !(path.is_empty() || path == ".") {
-        // Descend to the mapping that holds the field.
-        let mut current = options;
-        for seg in path.split('.') {
-            let (name, _) = seg.split_once('[').unwrap_or((seg, ""));
-            current = current
-                .as_map()?
-                .iter()
-                .find(|(k, _)| k.name == name)
-                .map(|(_, v)| v)?;
-        }
-        node = current;
+    for seg in segments {
+        let (name, _) = seg.split_once('[').unwrap_or((seg, ""));
+        node = node
+            .as_map()?
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(_, v)| v)?;
     }
     node.as_map()?
         .iter()

@@ -51,6 +51,14 @@ impl Store {
         Ok(Store { root })
     }
 
+    /// A handle on `root` that touches nothing on disk (for read-only planning, where a
+    /// missing workdir means nothing is committed yet).
+    pub fn at(root: impl AsRef<Path>) -> Store {
+        Store {
+            root: root.as_ref().to_path_buf(),
+        }
+    }
+
     /// Opens an existing store for reading; fails when the folder does not exist.
     pub fn open_existing(root: impl AsRef<Path>) -> Result<Store> {
         let root = root.as_ref().to_path_buf();

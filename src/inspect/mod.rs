@@ -1,0 +1,12 @@
+//! Looking at checkpoints: SQL over every stage output (DataFusion), a stage's schema,
+//! partitions and Parquet metadata, and what a run would do.
+
+mod format;
+mod session;
+mod stage_info;
+mod status;
+
+pub use format::{format_batches, OutputFormat};
+pub use session::{query, session, table_names};
+pub use stage_info::{inspect_stage, InspectOptions};
+pub use status::render_status;
