@@ -13,8 +13,10 @@
   embeddings zero, biases zero, LayerNorm weight 1 and bias 0), from numpy's PCG64 seeded
   with SEED. No torch is needed.
 
-The output is byte-for-byte reproducible for the pinned package versions below, which the
-script installs with pip when they are missing (small wheels: numpy, safetensors, tokenizers).
+The output is byte-for-byte reproducible for the pinned package versions below. When the
+interpreter lacks them, the script installs them with pip into a private folder
+(~/.cache/bali-sample-data/pyXY, or $BALI_SAMPLE_DATA_PYDEPS) and imports them from there:
+small wheels (numpy, safetensors, tokenizers), no torch.
 
 Usage: python3 scripts/sample_data/make_tiny_bert.py
 """
@@ -25,6 +27,7 @@ import os
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 PINNED = {"numpy": "2.4.6", "safetensors": "0.8.0", "tokenizers": "0.23.3"}
 SEED = 29
@@ -54,18 +57,33 @@ INITIAL_ALPHABET = sorted(set(string.ascii_lowercase + string.digits + string.pu
 
 
 def ensure_packages():
-    """Install the pinned versions with pip when they are missing or differ."""
-    wanted = []
-    for name, version in PINNED.items():
+    """Make the pinned versions importable, installing them with pip when they are missing.
+
+    The interpreter's own packages are used when their versions match exactly; otherwise the
+    pinned wheels go to a private folder (pip --target) that is put first on sys.path, so the
+    generator never upgrades or downgrades packages other projects on the machine rely on.
+    """
+    def matches():
         try:
-            installed = importlib.metadata.version(name)
+            return all(importlib.metadata.version(name) == version for name, version in PINNED.items())
         except importlib.metadata.PackageNotFoundError:
-            installed = None
-        if installed != version:
-            wanted.append(f"{name}=={version}")
-    if wanted:
-        print(f"installing {' '.join(wanted)}")
-        subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", *wanted])
+            return False
+
+    if matches():
+        return
+    target = Path(os.environ.get("BALI_SAMPLE_DATA_PYDEPS",
+                                 Path.home() / ".cache" / "bali-sample-data" / f"py{sys.version_info[0]}{sys.version_info[1]}"))
+    sys.path.insert(0, str(target))
+    importlib.invalidate_caches()
+    if matches():
+        return
+    wanted = [f"{name}=={version}" for name, version in PINNED.items()]
+    print(f"installing {' '.join(wanted)} into {target}")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "--upgrade", "--target", str(target),
+                           *wanted])
+    importlib.invalidate_caches()
+    if not matches():
+        raise SystemExit(f"could not make {' '.join(wanted)} importable from {target}")
 
 
 def training_text():
@@ -114,6 +132,7 @@ def train_tokenizer(out_dir):
         initial_alphabet=INITIAL_ALPHABET,
         special_tokens=SPECIAL_TOKENS + continuing_pieces(tokenizer, lines),
         wordpieces_prefix="##",
+        show_progress=False,
     )
     spec = json.loads(tokenizer.to_str())
     spec["added_tokens"] = [t for t in spec["added_tokens"] if t["content"] in SPECIAL_TOKENS]
@@ -219,7 +238,7 @@ def main():
     weights = MODEL_DIR / "model.safetensors"
     save_file(init_weights(config), str(weights), metadata={"format": "pt"})
     weights.chmod(0o644)
-    print(f"wrote {MODEL_DIR} (vocabulary of {vocab_size})")
+    print(f"wrote {MODEL_DIR.relative_to(MODEL_DIR.parents[2])} (vocabulary of {vocab_size})")
 
 
 if __name__ == "__main__":
