@@ -255,7 +255,7 @@ def write_article(w, rec):
 
 
 def write_book(w, rec):
-    pmid, year, month = rec["pmid"], rec["year"], month_number(rec)
+    pmid, year = rec["pmid"], rec["year"]
     book = rec["book"]
     w.open("PubmedBookArticle")
     w.open("BookDocument")
