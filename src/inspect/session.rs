@@ -37,20 +37,22 @@ pub fn table_names(store: &Store) -> Result<Vec<(String, String, String)>> {
     Ok(out)
 }
 
-/// A session over the store at its current state.
-pub fn session(store: &Store) -> Result<SessionContext> {
+/// A session over the store at its current state: every stage output, the current views of
+/// PubMed (`articles_current`, `samples_current`, ...), `runs` and `run_stages`.
+pub async fn session(store: &Store) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_default_catalog_and_schema("bali", "public");
     let ctx = SessionContext::new_with_config(config);
-    for (name, stage, output) in table_names(store)? {
-        let table = Table::open(store, &stage, Some(&output))?;
+    let tables = table_names(store)?;
+    for (name, stage, output) in &tables {
+        let table = Table::open(store, stage, Some(output))?;
         let schema = table.schema();
         let files = table.files();
         if files.is_empty() {
             let empty =
                 MemTable::try_new(schema.clone(), vec![vec![RecordBatch::new_empty(schema)]])?;
-            ctx.register_table(&name, Arc::new(empty))?;
+            ctx.register_table(name, Arc::new(empty))?;
             continue;
         }
         let urls = files
@@ -65,19 +67,21 @@ pub fn session(store: &Store) -> Result<SessionContext> {
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(schema);
-        ctx.register_table(&name, Arc::new(ListingTable::try_new(config)?))?;
+        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
     }
+    super::extra_tables::register_current_views(&ctx, store, &tables).await?;
+    super::extra_tables::register_runs(&ctx, store)?;
     Ok(ctx)
 }
 
 /// Runs one SQL statement against the store and collects the result.
 pub fn query(store: &Store, sql: &str) -> Result<Vec<RecordBatch>> {
-    let ctx = session(store)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| BaliError::Internal(format!("cannot start the query runtime: {e}")))?;
     runtime.block_on(async {
+        let ctx = session(store).await?;
         let df = ctx.sql(sql).await?;
         Ok(df.collect().await?)
     })

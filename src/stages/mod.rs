@@ -6,3 +6,5 @@ use crate::engine::Registry;
 pub fn register_builtin(registry: &mut Registry) {
     let _ = registry;
 }
+
+pub mod current;
