@@ -4,3 +4,5 @@
 //! their options and call in.
 
 pub mod gradcheck;
+pub mod graph;
+pub mod rng;
