@@ -3,6 +3,9 @@
 //! Nothing here reads YAML or argv: the `bali_train` and `eval_linking` stage kinds resolve
 //! their options and call in.
 
+pub mod align;
+pub mod checkpoint;
 pub mod gradcheck;
 pub mod graph;
+pub mod optim;
 pub mod rng;
