@@ -7,5 +7,6 @@ pub mod align;
 pub mod checkpoint;
 pub mod gradcheck;
 pub mod graph;
+pub mod linearized;
 pub mod optim;
 pub mod rng;
