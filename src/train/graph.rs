@@ -918,6 +918,36 @@ mod tests {
     }
 
     #[test]
+    fn candle_nns_fused_layer_norm_would_freeze_the_readout() -> Result<()> {
+        // Why the read-out uses `layer_norm_slow`: candle-nn 0.11's fused `ops::layer_norm`
+        // (what `candle_nn::LayerNorm` runs on contiguous input) is applied without a backward
+        // op, so nothing below it receives a gradient. Same head, both norms (f32: the fused
+        // kernel has no f64 version).
+        let mut rng = TrainRng::new(1);
+        let x = rng.uniform((3, 4), 1.0, DType::F32, &DEV)?;
+        let w = Var::from_tensor(&rng.uniform((4, 4), 1.0, DType::F32, &DEV)?)?;
+        let (gamma, beta) = (
+            Tensor::ones(4, DType::F32, &DEV)?,
+            Tensor::zeros(4, DType::F32, &DEV)?,
+        );
+        let y = linear(&x, w.as_tensor(), None)?;
+        let fused = candle_nn::ops::layer_norm(&y, &gamma, &beta, 1e-12)?;
+        let slow = candle_nn::ops::layer_norm_slow(&y, &gamma, &beta, 1e-12)?;
+        // Same values ...
+        let diff = (&fused - &slow)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-5, "{diff}");
+        // ... but only the slow one carries the gradient to the dense weight.
+        let weights = rng.uniform((3, 4), 1.0, DType::F32, &DEV)?;
+        let through = |out: &Tensor| -> Result<bool> {
+            let grads = (out * &weights)?.sum_all()?.backward()?;
+            Ok(grads.get(w.as_tensor()).is_some())
+        };
+        assert!(!through(&fused)?);
+        assert!(through(&slow)?);
+        Ok(())
+    }
+
+    #[test]
     fn the_default_model_has_five_gatv2_layers_under_graph_and_readout() -> Result<()> {
         let varmap = VarMap::new();
         GraphModel::new(
