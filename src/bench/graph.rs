@@ -1,7 +1,7 @@
 //! Benchmarks of the graph build at UMLS scale and of sample building on real abstracts, and the
 //! real-data fixtures they (and the alignment tests) use.
 //!
-//! Run with `cargo run --example bench_graph -- build` and `-- samples` (see BENCHMARKS.md).
+//! Run with `cargo run --example bench_subgraphs -- build` and `-- samples` (see BENCHMARKS.md).
 //! The fixtures are deliberately small stand-ins for stages that live elsewhere: a PubMed
 //! `AbstractText` reader (quick-xml), a punctuation-based sentence splitter and a dictionary
 //! matcher over an OBO ontology's names (aho-corasick). They exist so that alignment is tested
@@ -22,7 +22,7 @@ use quick_xml::Reader;
 
 use crate::error::{BaliError, IoResultExt, Position, Result};
 use crate::stages::samples::{
-    build_names, build_samples, SamplesOptions, SentenceMentions, Tokenizer,
+    build_names, build_samples, NamesOptions, SamplesOptions, SentenceMentions, Tokenizer,
 };
 use crate::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
 use crate::stages::subgraphs::synthetic::SyntheticRelations;
@@ -179,7 +179,8 @@ pub fn bench_samples(
 
     let concepts = concepts_batch(&names)?;
     let t = Instant::now();
-    let names_batch = build_names(&concepts, tokenizer, &options)?;
+    let names_options = NamesOptions::new(options.tokenizer.clone());
+    let names_batch = build_names(&concepts, tokenizer, &names_options)?;
     let names_seconds = t.elapsed().as_secs_f64();
 
     Ok(SamplesBenchReport {

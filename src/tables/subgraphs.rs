@@ -11,9 +11,19 @@ pub const DESCRIPTION: &str = "Local subgraphs: one row per mentioned concept wi
 pub fn schema() -> SchemaRef {
     let neighbour = struct_of(vec![
         col("cui", DataType::Utf8, false, "Neighbouring concept"),
-        col("rel", DataType::Utf8, false, "REL of the edge: the relationship of the neighbour to the target (MRREL orientation, cui1 = target); the first in (REL, RELA) order when several relate the pair"),
+        col(
+            "rel",
+            DataType::Utf8,
+            false,
+            "REL of the edge: the relationship of the neighbour to the target (MRREL orientation, cui1 = target); the first in (REL, RELA) order when several relate the pair",
+        ),
         col("rela", DataType::Utf8, true, "RELA of that edge"),
-        col("hops", DataType::Int32, false, "Distance from the target (1 unless the hops option is larger)"),
+        col(
+            "hops",
+            DataType::Int32,
+            false,
+            "Distance from the target (1 unless the hops option is larger)",
+        ),
     ]);
     table(
         DESCRIPTION,

@@ -1,4 +1,4 @@
-//! Sentences and mentions to `samples` batches; concepts to `names` batches.
+//! Sentences and mentions to `samples` batches.
 //!
 //! One sample per sentence with at least one linked mention that survives alignment and
 //! truncation (BALI drops sentences without a linked concept). Sentences are tokenised in
@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use tracing::debug;
 
 use super::align::{align_mentions, truncation_point};
+use super::stage::{AmbiguousMentions, SamplesOptions, Truncation};
 use super::tokenizer::Tokenizer;
-use super::{AmbiguousMentions, SamplesOptions, Truncation};
 use crate::error::{BaliError, Position, Result};
 use crate::stages::columns::{column, list_array, list_item};
 use crate::tables::samples;
@@ -130,7 +130,8 @@ pub struct SampleStats {
 }
 
 impl SampleStats {
-    fn add(&mut self, o: &SampleStats) {
+    /// Adds the counts of another batch.
+    pub(crate) fn add(&mut self, o: &SampleStats) {
         self.sentences += o.sentences;
         self.samples += o.samples;
         self.without_mentions += o.without_mentions;
@@ -397,47 +398,6 @@ fn samples_batch(
                 rows.iter().map(|&r| source_file.value(r)),
             )),
             Arc::new(take_i64(article_index)),
-        ],
-    )?)
-}
-
-/// The `names` batch of one `concepts` batch: every name in `options.languages`, tokenised as
-/// `[CLS] name [SEP]` in at most `options.name_max_length` tokens. The concepts table has no
-/// duplicate (cui, name) pairs, so neither has this.
-pub fn build_names(
-    concepts: &RecordBatch,
-    tokenizer: &Tokenizer,
-    options: &SamplesOptions,
-) -> Result<RecordBatch> {
-    let cui = column::<StringArray>(concepts, "cui")?;
-    let name = column::<StringArray>(concepts, "name")?;
-    let language = column::<StringArray>(concepts, "language")?;
-    let rows: Vec<usize> = (0..concepts.num_rows())
-        .filter(|&r| {
-            options.languages.is_empty() || options.languages.iter().any(|l| l == language.value(r))
-        })
-        .collect();
-    let ids: Vec<Vec<u32>> = rows
-        .par_iter()
-        .map(|&r| tokenizer.encode_name(name.value(r), options.name_max_length))
-        .collect::<Result<_>>()?;
-    let schema = samples::names_schema();
-    let values = Int32Array::from_iter_values(ids.iter().flatten().map(|&i| i as i32));
-    Ok(RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|&r| cui.value(r)),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|&r| name.value(r)),
-            )),
-            list_array(
-                &schema,
-                "input_ids",
-                ids.iter().map(Vec::len),
-                Arc::new(values),
-            )?,
         ],
     )?)
 }
@@ -780,25 +740,5 @@ pub(crate) mod tests {
             }
         }
         assert_eq!(checked as u64, s.kept_mentions);
-    }
-
-    #[test]
-    fn names_are_filtered_by_language_and_tokenised() {
-        let Some(dir) = shared("models/all-minilm-l6-v2") else {
-            return;
-        };
-        let tok = load_tokenizer(dir).unwrap();
-        let concepts = crate::stages::subgraphs::names::tests::concepts_batch(&[
-            ("C1", "Diabetes Mellitus", "ENG"),
-            ("C1", "Diabète", "FRE"),
-            ("C2", &"very long name ".repeat(20), "ENG"),
-        ]);
-        let names = build_names(&concepts, &tok, &SamplesOptions::new("unused")).unwrap();
-        assert_eq!(names.schema(), samples::names_schema());
-        assert_eq!(names.num_rows(), 2);
-        let ids = names.column(2).as_list::<i32>();
-        let first: Vec<u32> = ints(ids, 0).into_iter().map(|i| i as u32).collect();
-        assert_eq!(tok.decode(&first).unwrap(), "diabetes mellitus");
-        assert_eq!(ints(ids, 1).len(), 32);
     }
 }

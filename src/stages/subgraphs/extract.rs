@@ -27,12 +27,14 @@ use crate::tables::subgraphs;
 const TARGETS_PER_BATCH: usize = 4096;
 
 /// The distinct concepts of `mentions` batches (every candidate of every mention), sorted.
-pub fn mentioned_concepts<'a>(
-    mentions: impl IntoIterator<Item = &'a RecordBatch>,
+/// Only the `cui` column is read, so a projection of it suffices.
+pub fn mentioned_concepts(
+    mentions: impl IntoIterator<Item = Result<RecordBatch>>,
 ) -> Result<BTreeSet<String>> {
     let mut concepts = BTreeSet::new();
     for batch in mentions {
-        let cui = column::<StringArray>(batch, "cui")?;
+        let batch = batch?;
+        let cui = column::<StringArray>(&batch, "cui")?;
         for c in cui.iter().flatten() {
             if !concepts.contains(c) {
                 concepts.insert(c.to_string());
@@ -317,8 +319,7 @@ mod tests {
             .iter()
             .map(|(c, n)| (c.as_str(), n.as_str(), "ENG"))
             .collect();
-        let names =
-            ConceptNames::from_batches([&concepts_batch(&rows)], &["ENG".into()], None).unwrap();
+        let names = ConceptNames::from_batches([&concepts_batch(&rows)], &["ENG".into()]).unwrap();
         (builder.finish().unwrap(), names)
     }
 
@@ -458,7 +459,7 @@ mod tests {
             (1, 0, 0, 0, 5, "C1"),
             (1, 1, 1, 2, 4, "C2"),
         ]);
-        let got: Vec<String> = mentioned_concepts([&mentions])
+        let got: Vec<String> = mentioned_concepts([Ok(mentions)])
             .unwrap()
             .into_iter()
             .collect();

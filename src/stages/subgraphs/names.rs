@@ -17,23 +17,27 @@ use crate::stages::columns::column;
 /// Collects (concept, name) pairs from `concepts` batches.
 pub struct ConceptNamesBuilder {
     languages: HashSet<String>,
-    keep: Option<HashSet<String>>,
     pairs: Vec<(Box<str>, Box<str>)>,
 }
 
 impl ConceptNamesBuilder {
-    /// Keeps names whose `language` is one of `languages` (all when empty) and, when `keep` is
-    /// given, only names of those concepts.
-    pub fn new(languages: &[String], keep: Option<HashSet<String>>) -> Self {
+    /// Keeps names whose `language` is one of `languages` (all when empty).
+    pub fn new(languages: &[String]) -> Self {
         ConceptNamesBuilder {
             languages: languages.iter().cloned().collect(),
-            keep,
             pairs: Vec::new(),
         }
     }
 
-    /// Adds the names of one batch with the `concepts` schema.
+    /// Adds the names of one batch with the `concepts` schema (`cui`, `name` and `language`
+    /// are read, so a projection of those suffices).
     pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.push_where(batch, |_| true)
+    }
+
+    /// Like [`push`](Self::push), for the concepts `keep` accepts only: at UMLS scale the names
+    /// of the few million concepts a graph touches, not of all of them.
+    pub fn push_where(&mut self, batch: &RecordBatch, keep: impl Fn(&str) -> bool) -> Result<()> {
         let cui = column::<StringArray>(batch, "cui")?;
         let name = column::<StringArray>(batch, "name")?;
         let language = column::<StringArray>(batch, "language")?;
@@ -47,10 +51,9 @@ impl ConceptNamesBuilder {
                 continue;
             }
             let c = cui.value(row);
-            if self.keep.as_ref().is_some_and(|k| !k.contains(c)) {
-                continue;
+            if keep(c) {
+                self.pairs.push((c.into(), name.value(row).into()));
             }
-            self.pairs.push((c.into(), name.value(row).into()));
         }
         Ok(())
     }
@@ -92,9 +95,8 @@ impl ConceptNames {
     pub fn from_batches<'a>(
         batches: impl IntoIterator<Item = &'a RecordBatch>,
         languages: &[String],
-        keep: Option<HashSet<String>>,
     ) -> Result<Self> {
-        let mut builder = ConceptNamesBuilder::new(languages, keep);
+        let mut builder = ConceptNamesBuilder::new(languages);
         for batch in batches {
             builder.push(batch)?;
         }
@@ -185,7 +187,7 @@ pub(crate) mod tests {
             ("C2", "Diabetes mellitus", "ENG"),
         ]);
         let b = concepts_batch(&[("C2", "diabetes", "ENG"), ("C3", "Fieber", "GER")]);
-        let names = ConceptNames::from_batches([&a, &b], &["ENG".into()], None).unwrap();
+        let names = ConceptNames::from_batches([&a, &b], &["ENG".into()]).unwrap();
         assert_eq!(
             names.get("C2").collect::<Vec<_>>(),
             ["Diabetes mellitus", "diabetes"]
@@ -195,8 +197,9 @@ pub(crate) mod tests {
         assert!(!names.contains("C3"));
         assert_eq!((names.concept_count(), names.name_count()), (2, 3));
 
-        let keep = HashSet::from(["C1".to_string()]);
-        let only = ConceptNames::from_batches([&a], &[], Some(keep)).unwrap();
+        let mut only = ConceptNamesBuilder::new(&[]);
+        only.push_where(&a, |c| c == "C1").unwrap();
+        let only = only.finish();
         assert_eq!((only.concept_count(), only.name_count()), (1, 1));
     }
 }

@@ -117,7 +117,8 @@ impl SyntheticRelations {
 
     /// Batch `index` (0-based) with the `relations` schema.
     pub fn batch(&self, index: usize) -> Result<RecordBatch> {
-        if self.concepts == 0 || self.concepts > MAX_CONCEPTS || self.batch_rows % 2 != 0 {
+        if self.concepts == 0 || self.concepts > MAX_CONCEPTS || !self.batch_rows.is_multiple_of(2)
+        {
             return Err(BaliError::Spec(format!(
                 "synthetic relations need 1..={MAX_CONCEPTS} concepts and an even batch size, got {} and {}",
                 self.concepts, self.batch_rows
