@@ -5,7 +5,9 @@
 //! kept name; token keys and concept ids are interned once. Normalisation of a batch runs in
 //! parallel (rayon); interning is sequential and cheap.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Arc;
 
 use arrow::array::{

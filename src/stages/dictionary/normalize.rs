@@ -83,6 +83,44 @@ fn is_quote(c: char) -> bool {
     )
 }
 
+/// What a character is to the tokenizer.
+#[derive(Clone, Copy)]
+enum Class {
+    /// Part of a word; `lower` when it is a lower-case letter.
+    Word { lower: bool },
+    /// Whitespace or an invisible character.
+    Space,
+    /// A hyphen or dash.
+    Hyphen,
+    /// Anything else: a one-character token.
+    Punct,
+}
+
+/// Classifies `c`, with a fast path for ASCII (almost all of PubMed).
+#[inline]
+fn classify(c: char) -> Class {
+    if c.is_ascii() {
+        return match c {
+            'a'..='z' => Class::Word { lower: true },
+            'A'..='Z' | '0'..='9' => Class::Word { lower: false },
+            ' ' | '\t'..='\r' => Class::Space,
+            '-' => Class::Hyphen,
+            _ => Class::Punct,
+        };
+    }
+    if is_word_char(c) {
+        Class::Word {
+            lower: c.is_lowercase(),
+        }
+    } else if c.is_whitespace() || is_invisible(c) {
+        Class::Space
+    } else if is_hyphen(c) {
+        Class::Hyphen
+    } else {
+        Class::Punct
+    }
+}
+
 /// Splits `text` into tokens (appended to `out`, which is cleared first). See the module docs
 /// for the rules; offsets always lie on character boundaries of `text`.
 pub fn tokenize(text: &str, out: &mut Vec<Token>) {
@@ -93,10 +131,11 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     let mut hyphens_since_token = 0u32;
     let mut space_since_token = true;
     for (i, c) in text.char_indices() {
-        if is_word_char(c) {
+        let class = classify(c);
+        if let Class::Word { lower } = class {
             match &mut word {
-                Some((_, _, has_lower)) => *has_lower |= c.is_lowercase(),
-                None => word = Some((i, chars, c.is_lowercase())),
+                Some((_, _, has_lower)) => *has_lower |= lower,
+                None => word = Some((i, chars, lower)),
             }
             chars += 1;
             continue;
@@ -114,22 +153,22 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
             hyphens_since_token = 0;
             space_since_token = false;
         }
-        if c.is_whitespace() || is_invisible(c) {
-            space_since_token = true;
-        } else if is_hyphen(c) {
-            hyphens_since_token += 1;
-        } else {
-            out.push(Token {
-                start: i,
-                end: i + c.len_utf8(),
-                char_start: chars,
-                char_end: chars + 1,
-                is_word: false,
-                hyphen_joined: false,
-                caseless_or_upper: true,
-            });
-            hyphens_since_token = 0;
-            space_since_token = false;
+        match class {
+            Class::Space => space_since_token = true,
+            Class::Hyphen => hyphens_since_token += 1,
+            _ => {
+                out.push(Token {
+                    start: i,
+                    end: i + c.len_utf8(),
+                    char_start: chars,
+                    char_end: chars + 1,
+                    is_word: false,
+                    hyphen_joined: false,
+                    caseless_or_upper: true,
+                });
+                hyphens_since_token = 0;
+                space_since_token = false;
+            }
         }
         chars += 1;
     }
@@ -195,10 +234,10 @@ pub fn push_key(token_text: &str, is_word: bool, lowercase: bool, out: &mut Stri
         return;
     }
     if token_text.is_ascii() {
+        let start = out.len();
+        out.push_str(token_text);
         if lowercase {
-            out.extend(token_text.bytes().map(|b| b.to_ascii_lowercase() as char));
-        } else {
-            out.push_str(token_text);
+            out[start..].make_ascii_lowercase();
         }
         return;
     }

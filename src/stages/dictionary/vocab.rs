@@ -5,7 +5,7 @@
 //! two namespaces that never share an id: the lower-cased one, and the case-sensitive one used
 //! only by acronym forms ("MAP"), so a lower-case "map" in text can never reach an acronym.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Strings numbered 0.. in insertion order, stored back to back (one allocation for all,
 /// which is also the on-disk layout of the cache).
