@@ -5,9 +5,7 @@
 //! kept name; token keys and concept ids are interned once. Normalisation of a batch runs in
 //! parallel (rayon); interning is sequential and cheap.
 
-use std::collections::HashSet;
-
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -121,17 +119,17 @@ impl DictionaryBuilder {
     /// A builder with `options`.
     pub fn new(options: DictionaryOptions) -> Self {
         let mut tokens = Vec::new();
-        let builtin = options
-            .stopwords
-            .builtin
-            .then_some(stopwords::BUILTIN)
-            .unwrap_or_default();
+        let builtin: &[&str] = if options.stopwords.builtin {
+            stopwords::BUILTIN
+        } else {
+            &[]
+        };
         let stopwords = builtin
             .iter()
             .copied()
             .chain(options.stopwords.extra.iter().map(String::as_str))
-            .flat_map(|w| normalize_name(w, 0, &mut tokens))
-            .map(|f| f.joined())
+            .flat_map(|w| normalize_name(w, 0, false, &mut tokens))
+            .map(|f| f.text)
             .collect();
         let lower_set = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<HashSet<_>>();
         DictionaryBuilder {
@@ -181,11 +179,7 @@ impl DictionaryBuilder {
                 if !keep[i] {
                     return Vec::new();
                 }
-                let mut forms = normalize_name(name.value(i), acronym_max, tokens);
-                if !hyphen_variants {
-                    forms.truncate(1);
-                }
-                forms
+                normalize_name(name.value(i), acronym_max, hyphen_variants, tokens)
             })
             .collect();
         for (i, forms) in normalized.into_iter().enumerate() {
@@ -194,15 +188,13 @@ impl DictionaryBuilder {
                     self.stats.dropped_short += 1;
                     continue;
                 }
-                if !form.case_sensitive && self.stopwords.contains(&form.joined()) {
+                if !form.case_sensitive && self.stopwords.contains(&form.text) {
                     self.stats.dropped_stopword += 1;
                     continue;
                 }
-                let form_id = self.forms.intern(
-                    form.keys.iter().map(String::as_str),
-                    form.case_sensitive,
-                    name.value(i),
-                );
+                let form_id = self
+                    .forms
+                    .intern(form.keys(), form.case_sensitive, name.value(i));
                 let cui_id = self.cuis.intern(cui.value(i));
                 self.postings.push((form_id, cui_id));
             }

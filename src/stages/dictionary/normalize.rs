@@ -252,18 +252,12 @@ pub fn push_key(token_text: &str, is_word: bool, lowercase: bool, out: &mut Stri
     }
 }
 
-/// The key of one token as a new string (see [`push_key`]).
-pub fn key(token_text: &str, is_word: bool, lowercase: bool) -> String {
-    let mut out = String::with_capacity(token_text.len());
-    push_key(token_text, is_word, lowercase, &mut out);
-    out
-}
-
 /// A concept name after normalisation: the token keys the matcher searches for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NormalForm {
-    /// Token keys in order (never empty, none contains whitespace).
-    pub keys: Vec<String>,
+    /// Token keys joined by single spaces (keys never contain whitespace): the `form` column
+    /// of the dictionary. Never empty.
+    pub text: String,
     /// Keys are in the case-sensitive namespace (an acronym such as "MAP").
     pub case_sensitive: bool,
     /// Letters and digits in the word keys: what `min_length` compares against.
@@ -271,14 +265,15 @@ pub struct NormalForm {
 }
 
 impl NormalForm {
-    /// The keys joined by single spaces: the `form` column of the dictionary.
-    pub fn joined(&self) -> String {
-        self.keys.join(" ")
+    /// The token keys in order.
+    pub fn keys(&self) -> std::str::Split<'_, char> {
+        self.text.split(' ')
     }
 }
 
-/// Normalises a concept name into its form, plus the hyphen-glued variant when the name has
-/// hyphenated words ("IL-6" gives `il 6` and `il6`; acronyms keep their case: `IL 6`, `IL6`).
+/// Normalises a concept name into its form, plus (when `hyphen_variant`) the variant with
+/// hyphenated words glued together ("IL-6" gives `il 6` and `il6`; acronyms keep their case:
+/// `IL 6`, `IL6`).
 ///
 /// A name is an acronym, matched case-sensitively, when its words have at least one upper-case
 /// letter, no lower-case letter, and at most `acronym_max_chars` letters and digits in all (0
@@ -286,6 +281,7 @@ impl NormalForm {
 pub fn normalize_name(
     name: &str,
     acronym_max_chars: usize,
+    hyphen_variant: bool,
     tokens: &mut Vec<Token>,
 ) -> Vec<NormalForm> {
     tokenize(name, tokens);
@@ -306,40 +302,45 @@ pub fn normalize_name(
         && tokens.iter().all(|t| t.caseless_or_upper)
         && words().any(|w| w.chars().any(char::is_uppercase));
     let lowercase = !case_sensitive;
-    let keys: Vec<String> = tokens
-        .iter()
-        .map(|t| key(&name[t.start..t.end], t.is_word, lowercase))
-        .filter(|k| !k.is_empty())
-        .collect();
-    if keys.is_empty() {
+    let glue = hyphen_variant && tokens.iter().any(|t| t.hyphen_joined && t.is_word);
+    let mut text = String::with_capacity(name.len());
+    let mut glued = String::new();
+    let mut prev_word = false;
+    for t in tokens.iter() {
+        let token_text = &name[t.start..t.end];
+        let before = text.len();
+        if before > 0 {
+            text.push(' ');
+        }
+        let key_start = text.len();
+        push_key(token_text, t.is_word, lowercase, &mut text);
+        if text.len() == key_start {
+            text.truncate(before); // an empty key is no token
+            continue;
+        }
+        if glue {
+            let glued_to_previous = t.is_word && t.hyphen_joined && prev_word;
+            if !glued_to_previous && !glued.is_empty() {
+                glued.push(' ');
+            }
+            glued.push_str(&text[key_start..]);
+            prev_word = t.is_word;
+        }
+    }
+    if text.is_empty() {
         return Vec::new();
     }
     let mut forms = vec![NormalForm {
-        keys,
+        text,
         case_sensitive,
         word_chars,
     }];
-    if tokens.iter().any(|t| t.hyphen_joined && t.is_word) {
-        let mut glued: Vec<String> = Vec::with_capacity(tokens.len());
-        let mut prev_word = false;
-        for t in tokens.iter() {
-            let k = key(&name[t.start..t.end], t.is_word, lowercase);
-            if k.is_empty() {
-                continue;
-            }
-            match glued.last_mut() {
-                Some(last) if t.is_word && t.hyphen_joined && prev_word => last.push_str(&k),
-                _ => glued.push(k),
-            }
-            prev_word = t.is_word;
-        }
-        if glued != forms[0].keys {
-            forms.push(NormalForm {
-                keys: glued,
-                case_sensitive,
-                word_chars,
-            });
-        }
+    if glue && glued != forms[0].text {
+        forms.push(NormalForm {
+            text: glued,
+            case_sensitive,
+            word_chars,
+        });
     }
     forms
 }
@@ -352,7 +353,11 @@ mod tests {
         let mut toks = Vec::new();
         tokenize(text, &mut toks);
         toks.iter()
-            .map(|t| key(&text[t.start..t.end], t.is_word, true))
+            .map(|t| {
+                let mut key = String::new();
+                push_key(&text[t.start..t.end], t.is_word, true, &mut key);
+                key
+            })
             .collect()
     }
 
@@ -406,22 +411,22 @@ mod tests {
     #[test]
     fn acronyms_are_case_sensitive_and_short() {
         let mut toks = Vec::new();
-        let map = normalize_name("MAP", 6, &mut toks);
+        let map = normalize_name("MAP", 6, true, &mut toks);
         assert_eq!(map.len(), 1);
         assert!(map[0].case_sensitive);
-        assert_eq!(map[0].joined(), "MAP");
-        let il6 = normalize_name("IL-6", 6, &mut toks);
+        assert_eq!(map[0].text, "MAP");
+        let il6 = normalize_name("IL-6", 6, true, &mut toks);
         assert_eq!(
-            il6.iter().map(NormalForm::joined).collect::<Vec<_>>(),
+            il6.iter().map(|f| f.text.as_str()).collect::<Vec<_>>(),
             ["IL 6", "IL6"]
         );
         assert!(il6.iter().all(|f| f.case_sensitive));
         // Too long, or mixed case, or switched off: an ordinary lower-cased form.
-        assert!(!normalize_name("DIABETES", 6, &mut toks)[0].case_sensitive);
-        assert!(!normalize_name("MAPk", 6, &mut toks)[0].case_sensitive);
-        assert!(!normalize_name("MAP", 0, &mut toks)[0].case_sensitive);
+        assert!(!normalize_name("DIABETES", 6, true, &mut toks)[0].case_sensitive);
+        assert!(!normalize_name("MAPk", 6, true, &mut toks)[0].case_sensitive);
+        assert!(!normalize_name("MAP", 0, true, &mut toks)[0].case_sensitive);
         assert_eq!(
-            normalize_name("Map kinase", 6, &mut toks)[0].joined(),
+            normalize_name("Map kinase", 6, true, &mut toks)[0].text,
             "map kinase"
         );
     }
@@ -429,13 +434,14 @@ mod tests {
     #[test]
     fn hyphen_variant_glues_words_only() {
         let mut toks = Vec::new();
-        let forms = normalize_name("non-small-cell lung cancer", 6, &mut toks);
-        let joined: Vec<String> = forms.iter().map(NormalForm::joined).collect();
+        let forms = normalize_name("non-small-cell lung cancer", 6, true, &mut toks);
+        let joined: Vec<String> = forms.iter().map(|f| f.text.clone()).collect();
         assert_eq!(
             joined,
             ["non small cell lung cancer", "nonsmallcell lung cancer"]
         );
-        assert_eq!(normalize_name("alpha - beta", 6, &mut toks).len(), 1);
-        assert!(normalize_name(" -- ", 6, &mut toks).is_empty());
+        assert_eq!(normalize_name("alpha - beta", 6, true, &mut toks).len(), 1);
+        assert_eq!(normalize_name("IL-6", 6, false, &mut toks).len(), 1);
+        assert!(normalize_name(" -- ", 6, true, &mut toks).is_empty());
     }
 }

@@ -7,7 +7,9 @@
 //! - name lengths of 1 to 10 words with a mean near 4 (weights below);
 //! - Zipf-like word reuse: words are drawn with probability ~ 1/rank over a vocabulary whose
 //!   top ranks are real high-frequency words of UMLS names ("of", "NOS", "structure", ...), so
-//!   names share words and the real abstracts find matches in the synthetic dictionary;
+//!   names share words and the real abstracts find matches in the synthetic dictionary; one
+//!   word of each made-up name is drawn uniformly instead, so that, as in UMLS, distinct
+//!   concepts rarely share a whole string (acronyms excepted);
 //! - shared prefixes: a third of concepts extend the previous concept's name ("X" then
 //!   "X of Y"), as UMLS hierarchies do;
 //! - synonyms as variants of the preferred name: case and word-order changes ("Y, X"),
@@ -277,16 +279,32 @@ impl SyntheticMrconso {
             .collect()
     }
 
+    /// A word drawn uniformly from the tail of the vocabulary (past the common words).
+    fn rare_word(&mut self) -> usize {
+        let first = COMMON_WORDS.len().min(self.words.len() - 1);
+        self.rng.random_range(first..self.words.len())
+    }
+
+    /// A name of `n` Zipf-drawn words, one of them (at a random place) rare, so that names
+    /// share words as real ones do but rarely coincide: in UMLS few strings name more than a
+    /// handful of concepts.
+    fn draw_name(&mut self, n: usize) -> Vec<usize> {
+        let mut words = self.draw_words(n);
+        let at = self.rng.random_range(0..n);
+        words[at] = self.rare_word();
+        words
+    }
+
     /// The preferred name of the next concept, as word indices.
     fn next_base(&mut self) -> Vec<usize> {
         let len = self.length_dist.sample(&mut self.rng) + 1;
         if !self.base.is_empty() && self.base.len() < 9 && self.rng.random_bool(1.0 / 3.0) {
             let mut base = self.base.clone();
             let extra = self.rng.random_range(1..=2);
-            base.extend(self.draw_words(extra));
+            base.extend(self.draw_name(extra));
             return base;
         }
-        self.draw_words(len)
+        self.draw_name(len)
     }
 
     fn render(&self, words: &[usize], capitalise: bool) -> String {
@@ -348,7 +366,7 @@ impl SyntheticMrconso {
                 .collect(),
             _ => {
                 let len = self.length_dist.sample(&mut self.rng) + 1;
-                let words = self.draw_words(len);
+                let words = self.draw_name(len);
                 self.render(&words, true)
             }
         }

@@ -335,11 +335,17 @@ impl Matcher {
                 form.push_str(self.vocab.word(id));
             }
             forms.push(form);
-            for &c in self.trie.postings(node) {
-                if !candidates.iter().any(|&(d, _)| d == c) {
-                    candidates.push((c, form_index as u8));
-                }
-            }
+            candidates.extend(
+                self.trie
+                    .postings(node)
+                    .iter()
+                    .map(|&c| (c, form_index as u8)),
+            );
+        }
+        if hits.len() > 1 {
+            // A node's postings are distinct; the two namespaces may share a concept.
+            candidates.sort_unstable_by_key(|&(c, f)| (c, f));
+            candidates.dedup_by_key(|&mut (c, _)| c);
         }
         // Concept ids depend on the order the index was built in; identifiers do not.
         candidates.sort_unstable_by(|a, b| self.cui(a.0).cmp(self.cui(b.0)));

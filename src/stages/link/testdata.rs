@@ -180,7 +180,8 @@ pub(crate) fn concepts_batch_with<'a>(
 ) -> RecordBatch {
     let rows: Vec<_> = rows.collect();
     let n = rows.len();
-    let strings = |f: &dyn Fn(&(&str, &str, &str, &str)) -> String| -> ArrayRef {
+    type Row<'r> = (&'r str, &'r str, &'r str, &'r str);
+    let strings = |f: &dyn Fn(&Row) -> String| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
     };
     let columns: Vec<ArrayRef> = vec![
