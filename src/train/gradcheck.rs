@@ -90,7 +90,7 @@ mod tests {
         let x = Var::from_tensor(&Tensor::new(&[0.3f64, -1.2, 2.0], &dev)?)?;
         // d/dx sum(x^3) = 3x^2
         let out = check(
-            &[x.clone()],
+            std::slice::from_ref(&x),
             || Ok(x.as_tensor().powf(3.0)?.sum_all()?),
             1e-5,
             3,
@@ -106,7 +106,7 @@ mod tests {
         let x = Var::from_tensor(&Tensor::new(&[0.3f64, -1.2], &dev)?)?;
         // detach() cuts the graph: the check must fail rather than pass vacuously.
         let res = check(
-            &[x.clone()],
+            std::slice::from_ref(&x),
             || Ok(x.as_tensor().detach().sqr()?.sum_all()?),
             1e-5,
             2,

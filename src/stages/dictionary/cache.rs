@@ -148,7 +148,7 @@ impl CacheReader {
         len.copy_from_slice(&self.data[self.pos..self.pos + 8]);
         let len = u64::from_le_bytes(len) as usize;
         let start = self.pos + 8;
-        if len > self.end - start || len % width != 0 {
+        if len > self.end - start || !len.is_multiple_of(width) {
             return Err(self.error(format!("section of {len} bytes does not fit the index")));
         }
         self.pos = start + len;

@@ -24,6 +24,13 @@ pub mod vocab;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{
+    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
+};
+use crate::error::Result;
+use crate::stages::link::INDEX_FILE;
+use crate::tables::TableType;
+
 pub use build::{BuiltDictionary, DictionaryBuilder};
 
 /// Options of the `dictionary` kind.
@@ -63,6 +70,74 @@ impl Default for DictionaryOptions {
             drop_suppressed: true,
             hyphen_variants: true,
         }
+    }
+}
+
+/// The `dictionary` kind: a dimension table in one partition, with the matcher index in its
+/// artifact folder (`matcher.idx`), which `link` loads instead of rebuilding.
+pub struct DictionaryKind;
+
+impl StageKind for DictionaryKind {
+    type Options = DictionaryOptions;
+    const NAME: &'static str = "dictionary";
+    const SUMMARY: &'static str =
+        "Normalise concept names into a dictionary of surface forms and build the matcher index";
+    const FORMAT_VERSION: u32 = 1;
+    const INPUTS: &'static [InputDecl] = &[
+        InputDecl {
+            role: "concepts",
+            accepts: &[TableType::Concepts],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "semantic_types",
+            accepts: &[TableType::SemanticTypes],
+            mode: InputMode::Whole,
+            optional: true,
+        },
+    ];
+    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
+        name: "dictionary",
+        table: TableType::Dictionary,
+    }];
+    const EXAMPLE: &'static str = "min_length: 3\nmax_cuis_per_form: 20\nstopwords: { builtin: true, extra: [patients] }\nacronyms: { case_sensitive_max_length: 6 }\nlanguages: [ENG]";
+
+    fn build(options: DictionaryOptions, _: &BuildContext) -> Result<Box<dyn Stage>> {
+        Ok(Box::new(DictionaryStage { options }))
+    }
+}
+
+/// Rows per emitted `dictionary` batch.
+const ROWS_PER_BATCH: usize = 64 * 1024;
+
+/// The runtime stage.
+struct DictionaryStage {
+    options: DictionaryOptions,
+}
+
+impl Stage for DictionaryStage {
+    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
+        let mut builder = DictionaryBuilder::new(self.options.clone());
+        let concepts = ctx.whole(0)?;
+        ctx.progress().start(concepts.num_rows(), Unit::Rows);
+        for batch in concepts.scan()? {
+            let batch = batch?;
+            ctx.check_cancelled()?;
+            builder.push_concepts(&batch)?;
+            ctx.progress().inc(batch.num_rows() as u64);
+        }
+        if ctx.has_input(1) {
+            for batch in ctx.whole(1)?.scan()? {
+                builder.push_semantic_types(&batch?)?;
+            }
+        }
+        let built = builder.finish()?;
+        for batch in built.batches(ROWS_PER_BATCH) {
+            ctx.emit(0, batch?)?;
+        }
+        let dir = ctx.artifact_dir()?;
+        built.matcher.save(&dir.join(INDEX_FILE))
     }
 }
 

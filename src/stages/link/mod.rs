@@ -23,9 +23,12 @@
 
 pub mod matcher;
 #[cfg(test)]
+mod pipeline_tests;
+#[cfg(test)]
 pub(crate) mod testdata;
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{
     ArrayRef, Int32Array, Int32Builder, Int64Array, Int64Builder, RecordBatch, StringArray,
@@ -35,11 +38,17 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{
+    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind,
+};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::column;
-use crate::tables;
+use crate::tables::{self, TableType};
 
 pub use matcher::{Matcher, MatcherStats, Mention, Overlaps, Scratch, INDEX_FORMAT_VERSION};
+
+/// Name of the matcher index file in the `dictionary` stage's artifact folder.
+pub const INDEX_FILE: &str = "matcher.idx";
 
 /// Options of the `link` kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -51,6 +60,106 @@ pub struct LinkOptions {
     /// Leave out mentions with more candidate concepts than this; unset keeps all (an
     /// ambiguous mention gives one row per candidate).
     pub max_candidates: Option<usize>,
+}
+
+/// The `link` kind: one output partition per `sentences` partition.
+pub struct LinkKind;
+
+impl StageKind for LinkKind {
+    type Options = LinkOptions;
+    const NAME: &'static str = "link";
+    const SUMMARY: &'static str =
+        "Find dictionary mentions in sentences (leftmost-longest, whole words)";
+    const FORMAT_VERSION: u32 = 1;
+    const INPUTS: &'static [InputDecl] = &[
+        InputDecl {
+            role: "sentences",
+            accepts: &[TableType::Sentences],
+            mode: InputMode::Partitioned,
+            optional: false,
+        },
+        InputDecl {
+            role: "dictionary",
+            accepts: &[TableType::Dictionary],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+    ];
+    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
+        name: "mentions",
+        table: TableType::Mentions,
+    }];
+    const EXAMPLE: &'static str = "overlaps: none\nmax_candidates: 10";
+
+    fn build(options: LinkOptions, _: &BuildContext) -> Result<Box<dyn Stage>> {
+        Ok(Box::new(LinkStage {
+            options,
+            matcher: Mutex::new(None),
+        }))
+    }
+}
+
+/// The runtime stage. The matcher is loaded once per run and shared by every partition; it
+/// is keyed by the dictionary's committed files, so a dictionary rebuilt in the same run is
+/// never matched with a stale index.
+struct LinkStage {
+    options: LinkOptions,
+    matcher: Mutex<Option<(Vec<PathBuf>, Arc<Matcher>)>>,
+}
+
+impl LinkStage {
+    /// The matcher of the dictionary input: its cached index when there is one that loads,
+    /// else rebuilt from the dictionary table.
+    fn matcher(&self, ctx: &PartitionCtx<'_>) -> Result<Arc<Matcher>> {
+        let table = ctx.whole(1)?;
+        let files = table.files();
+        let mut cached = self.matcher.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((key, matcher)) = cached.as_ref() {
+            if *key == files {
+                return Ok(matcher.clone());
+            }
+        }
+        let index = table.single_artifact_dir().map(|d| d.join(INDEX_FILE));
+        let loaded = match index.as_deref().filter(|p| p.exists()) {
+            Some(path) => {
+                match Matcher::load(path) {
+                    Ok(m) => {
+                        tracing::info!(index = %path.display(), "loaded the cached matcher index");
+                        Some(m)
+                    }
+                    Err(e) => {
+                        tracing::warn!("cached matcher index not usable ({e}); rebuilding it from the dictionary");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let matcher = match loaded {
+            Some(m) => m,
+            None => {
+                let batches: Vec<RecordBatch> = table.scan()?.collect::<Result<_>>()?;
+                Matcher::from_dictionary(&batches)?
+            }
+        };
+        let matcher = Arc::new(matcher);
+        *cached = Some((files, matcher.clone()));
+        Ok(matcher)
+    }
+}
+
+impl Stage for LinkStage {
+    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
+        let matcher = self.matcher(ctx)?;
+        for batch in ctx.input(0)? {
+            let batch = batch?;
+            ctx.check_cancelled()?;
+            let mentions = link_sentences(&matcher, &batch, &self.options)?;
+            ctx.progress().inc(batch.num_rows() as u64);
+            ctx.emit(0, mentions)?;
+        }
+        Ok(())
+    }
 }
 
 /// Links every sentence of a `sentences` batch, giving a `mentions` batch (schema

@@ -25,11 +25,18 @@ pub(crate) struct TestArticle {
     pub abstract_: Option<String>,
 }
 
-/// Reads up to `limit` PubmedArticle records of a gzipped baseline file.
+/// Reads up to `limit` PubmedArticle records of a baseline file (`.xml` or `.xml.gz`). Section
+/// texts have inline markup dropped (its text kept), entities resolved and whitespace runs
+/// collapsed; OtherAbstract (translations) is not part of the abstract.
 pub(crate) fn read_pubmed(path: &Path, limit: usize) -> Vec<TestArticle> {
     let file = std::fs::File::open(path).expect("open the PubMed test file");
-    let gz = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let mut reader = quick_xml::Reader::from_reader(gz);
+    let input: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(input));
+    let mut in_other_abstract = false;
     let mut buf = Vec::new();
     let mut articles = Vec::new();
     let mut pmid: Option<i64> = None;
@@ -50,10 +57,11 @@ pub(crate) fn read_pubmed(path: &Path, limit: usize) -> Vec<TestArticle> {
                     capture = Some("title");
                     text.clear();
                 }
-                "AbstractText" => {
+                "AbstractText" if !in_other_abstract => {
                     capture = Some("abstract");
                     text.clear();
                 }
+                "OtherAbstract" => in_other_abstract = true,
                 _ => {}
             },
             Event::Text(t) if in_pmid => pmid = t.xml10_content().trim().parse().ok(),
@@ -74,10 +82,11 @@ pub(crate) fn read_pubmed(path: &Path, limit: usize) -> Vec<TestArticle> {
                     title = text.split_whitespace().collect::<Vec<_>>().join(" ");
                     capture = None;
                 }
-                "AbstractText" => {
-                    sections.push(text.trim().to_string());
+                "AbstractText" if capture.is_some() => {
+                    sections.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
                     capture = None;
                 }
+                "OtherAbstract" => in_other_abstract = false,
                 "PubmedArticle" => {
                     articles.push(TestArticle {
                         pmid: pmid.take().expect("every PubmedArticle has a PMID"),
@@ -88,6 +97,11 @@ pub(crate) fn read_pubmed(path: &Path, limit: usize) -> Vec<TestArticle> {
                     if articles.len() == limit {
                         break;
                     }
+                }
+                "PubmedBookArticle" | "DeleteCitation" => {
+                    pmid = None;
+                    title.clear();
+                    sections.clear();
                 }
                 _ => {}
             },
@@ -236,4 +250,12 @@ pub(crate) fn sentences_batch(texts: &[&str]) -> RecordBatch {
     ];
     RecordBatch::try_new(tables::sentences::schema(), columns)
         .expect("matches the sentences schema")
+}
+
+/// The English, unsuppressed-or-not atoms of an MRCONSO.RRF file as a `concepts` batch
+/// (cui, name, language, suppress); the other columns get placeholders.
+pub(crate) fn read_mrconso(path: &Path) -> RecordBatch {
+    let text = std::fs::read_to_string(path).expect("read MRCONSO.RRF");
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+    concepts_batch_with(rows.iter().map(|f| (f[0], f[14], f[1], f[16])))
 }

@@ -17,9 +17,12 @@ use arrow::array::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{
+    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind,
+};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::column;
-use crate::tables;
+use crate::tables::{self, TableType};
 
 pub use splitter::Splitter;
 
@@ -50,6 +53,55 @@ impl SentencesOptions {
     /// The splitter these options describe.
     pub fn splitter(&self) -> Splitter {
         Splitter::new(&self.extra_abbreviations, self.strip_section_labels)
+    }
+}
+
+/// The `sentences` kind: one output partition per `articles` partition.
+pub struct SentencesKind;
+
+impl StageKind for SentencesKind {
+    type Options = SentencesOptions;
+    const NAME: &'static str = "sentences";
+    const SUMMARY: &'static str =
+        "Split article titles and abstracts into sentences with code-point offsets";
+    const FORMAT_VERSION: u32 = 1;
+    const INPUTS: &'static [InputDecl] = &[InputDecl {
+        role: "articles",
+        accepts: &[TableType::Articles],
+        mode: InputMode::Partitioned,
+        optional: false,
+    }];
+    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
+        name: "sentences",
+        table: TableType::Sentences,
+    }];
+    const EXAMPLE: &'static str =
+        "extra_abbreviations: [\"Dept.\", \"Suppl.\"]\nstrip_section_labels: true\ninclude_titles: true";
+
+    fn build(options: SentencesOptions, _: &BuildContext) -> Result<Box<dyn Stage>> {
+        Ok(Box::new(SentencesStage {
+            splitter: options.splitter(),
+            include_titles: options.include_titles,
+        }))
+    }
+}
+
+/// The runtime stage: the splitter built once from the options.
+struct SentencesStage {
+    splitter: Splitter,
+    include_titles: bool,
+}
+
+impl Stage for SentencesStage {
+    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
+        for batch in ctx.input(0)? {
+            let batch = batch?;
+            ctx.check_cancelled()?;
+            let sentences = split_articles(&batch, &self.splitter, self.include_titles)?;
+            ctx.progress().inc(batch.num_rows() as u64);
+            ctx.emit(0, sentences)?;
+        }
+        Ok(())
     }
 }
 
