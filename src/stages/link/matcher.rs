@@ -24,7 +24,9 @@ use super::super::dictionary::trie::{FormTrie, TrieParts, NONE};
 use super::super::dictionary::vocab::{StringTable, Vocabulary};
 use crate::error::Result;
 
-/// Version of the index file layout; bump when it or the normalisation changes.
+/// Version of the index file layout; bump it when the layout or the normalisation changes,
+/// together with the `dictionary` kind's `FORMAT_VERSION` so that the cache is rewritten. (A
+/// cache of another version is not trusted: `link` rebuilds the matcher from the table.)
 pub const INDEX_FORMAT_VERSION: u32 = 1;
 
 /// Sections of the index file, in order.
