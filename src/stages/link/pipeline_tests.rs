@@ -257,3 +257,19 @@ fn sample_pipeline_matches_the_gold_mentions() {
         "{again:?}"
     );
 }
+
+#[test]
+fn kind_examples_parse_and_unknown_options_are_rejected() {
+    let registry = Registry::builtin();
+    for name in ["sentences", "dictionary", "link"] {
+        let kind = registry.get(name).unwrap();
+        let options: serde_json::Value = serde_saphyr::from_str(kind.example).unwrap();
+        let parsed = kind
+            .parse(options)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(parsed.canonical.is_object());
+        let unknown = serde_json::json!({ "max_neighbours": 3 });
+        let error = kind.parse(unknown).err().unwrap();
+        assert_eq!(error.unknown_field.unwrap().0, "max_neighbours");
+    }
+}
