@@ -12,6 +12,7 @@
 //! - [`cli`]: the command line, a thin layer over the library.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod error;

@@ -4,7 +4,14 @@ use crate::engine::Registry;
 
 /// Registers every built-in kind (the one kind table).
 pub fn register_builtin(registry: &mut Registry) {
-    let _ = registry;
+    registry
+        .register::<sentences::SentencesKind>()
+        .register::<dictionary::DictionaryKind>()
+        .register::<link::LinkKind>();
 }
 
+pub(crate) mod columns;
 pub mod current;
+pub mod dictionary;
+pub mod link;
+pub mod sentences;
