@@ -1,5 +1,6 @@
-//! Benchmarks: library functions that measure throughput and memory at realistic scale, run by
-//! the examples and recorded with their commands in BENCHMARKS.md. Speed targets live here,
-//! never in timed tests.
+//! Benchmark code: the measurements behind BENCHMARKS.md. Timings never gate a test run: they
+//! are ignored tests (`linking`) or library functions an example runs (`graph`, through
+//! `examples/bench_subgraphs.rs`, so that peak memory is that of its own process).
 
 pub mod graph;
+pub mod linking;

@@ -1,38 +1,28 @@
-//! Typed access to the columns of stage input batches, and list-array construction that
-//! matches the declared schemas of `src/tables/`.
+//! Typed access to the columns of input batches, and list-array construction that matches the
+//! declared schemas of `src/tables/`.
 //!
-//! A missing column or a column of the wrong type means an upstream output does not follow
-//! its table's schema: that is reported as an Arrow schema error naming the column, never a
-//! panic, because checkpoints can also be written by other tools.
+//! The spec checks that a stage's inputs have the table type it accepts, so a missing or
+//! mistyped column here means bali wrote or validated something wrong: the error is
+//! [`BaliError::Internal`] and names the column.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, ListArray, RecordBatch};
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{DataType, FieldRef, SchemaRef};
-use arrow::error::ArrowError;
 
 use crate::error::{BaliError, Result};
 
-/// The column `name` of `batch`, downcast to the array type `A`.
+/// The column `name` of `batch` as the concrete array type `A`.
 pub(crate) fn column<'a, A: Array + 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a A> {
-    let array = batch.column_by_name(name).ok_or_else(|| {
-        BaliError::Arrow(ArrowError::SchemaError(format!(
-            "input batch has no column `{name}` (columns: {})",
-            batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )))
-    })?;
+    let array = batch
+        .column_by_name(name)
+        .ok_or_else(|| BaliError::Internal(format!("input batch has no column `{name}`")))?;
     array.as_any().downcast_ref::<A>().ok_or_else(|| {
-        BaliError::Arrow(ArrowError::SchemaError(format!(
-            "column `{name}` has type {}, not the one its table's schema declares",
+        BaliError::Internal(format!(
+            "input column `{name}` has type {}, not the one its table declares",
             array.data_type()
-        )))
+        ))
     })
 }
 

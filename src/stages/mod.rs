@@ -5,6 +5,9 @@ use crate::engine::Registry;
 /// Registers every built-in kind (the one kind table).
 pub fn register_builtin(registry: &mut Registry) {
     registry
+        .register::<sentences::SentencesKind>()
+        .register::<dictionary::DictionaryKind>()
+        .register::<link::LinkKind>()
         .register::<subgraphs::Subgraphs>()
         .register::<samples::Samples>()
         .register::<samples::Names>()
@@ -13,7 +16,10 @@ pub fn register_builtin(registry: &mut Registry) {
 
 pub(crate) mod columns;
 pub mod current;
+pub mod dictionary;
+pub mod link;
 pub mod samples;
+pub mod sentences;
 pub mod subgraphs;
 #[cfg(test)]
 pub(crate) mod testkinds;
