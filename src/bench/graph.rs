@@ -2,31 +2,32 @@
 //! real-data fixtures they (and the alignment tests) use.
 //!
 //! Run with `cargo run --example bench_subgraphs -- build` and `-- samples` (see BENCHMARKS.md).
-//! The fixtures are deliberately small stand-ins for stages that live elsewhere: a PubMed
-//! `AbstractText` reader (quick-xml), a punctuation-based sentence splitter and a dictionary
-//! matcher over an OBO ontology's names (aho-corasick). They exist so that alignment is tested
-//! on real text with realistic mentions without depending on those stages.
+//! The fixtures read real files with small stand-ins for the source kinds, which live in another
+//! area: a PubMed `AbstractText` reader (quick-xml) and an OBO `name:`/`synonym:` reader. The
+//! sentences and mentions themselves come from the project's own `sentences` splitter and
+//! dictionary linker, so alignment is tested on what the pipeline really feeds `samples`.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use flate2::read::MultiGzDecoder;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use crate::error::{BaliError, IoResultExt, Position, Result};
+use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
+use crate::stages::link::{link_sentences, LinkOptions};
 use crate::stages::samples::{
     build_names, build_samples, NamesOptions, SamplesOptions, SentenceMentions, Tokenizer,
 };
+use crate::stages::sentences::SentencesOptions;
 use crate::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
 use crate::stages::subgraphs::synthetic::SyntheticRelations;
-use crate::tables::{concepts, mentions, sentences};
+use crate::tables::{concepts, sentences};
 
 /// Peak and current resident set size of this process in bytes (Linux `/proc/self/status`
 /// VmHWM and VmRSS); `None` elsewhere.
@@ -168,7 +169,7 @@ pub fn bench_samples(
 ) -> Result<SamplesBenchReport> {
     let sentences = abstract_sentences(pubmed, max_articles)?;
     let names = ontology_names(obo)?;
-    let mention_batch = dictionary_mentions(&sentences, &names)?;
+    let mention_batch = linked_mentions(&sentences, &names)?;
     let options = SamplesOptions::new(tokenizer.files().first().cloned().unwrap_or_default());
 
     let (t, c) = (Instant::now(), cpu_seconds());
@@ -276,10 +277,16 @@ pub fn abstract_sentences(path: &Path, max_articles: usize) -> Result<RecordBatc
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The `sentences` stage's splitter, byte spans turned into code points.
+    let splitter = SentencesOptions::default().splitter();
+    let mut spans = Vec::new();
     let mut out: Vec<(i64, i64, i32, usize, String)> = Vec::new();
     for (pmid, article, body) in rows {
-        for (i, (start, sentence)) in split_sentences(&body).into_iter().enumerate() {
-            out.push((pmid, article, i as i32, start, sentence));
+        spans.clear();
+        splitter.split(&body, &mut spans);
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            let start = body[..s].chars().count();
+            out.push((pmid, article, i as i32, start, body[s..e].to_string()));
         }
     }
     let columns: Vec<ArrayRef> = vec![
@@ -298,28 +305,6 @@ pub fn abstract_sentences(path: &Path, max_articles: usize) -> Result<RecordBatc
         Arc::new(Int64Array::from_iter_values(out.iter().map(|r| r.1))),
     ];
     Ok(RecordBatch::try_new(sentences::schema(), columns)?)
-}
-
-/// Splits after `.`, `?` or `!` followed by a space and an upper-case letter or a digit:
-/// (code-point start, sentence) pairs. Good enough for a fixture; the `sentences` stage is the
-/// real splitter.
-fn split_sentences(text: &str) -> Vec<(usize, String)> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..chars.len().saturating_sub(1) {
-        if matches!(chars[i - 1], '.' | '?' | '!')
-            && chars[i] == ' '
-            && (chars[i + 1].is_uppercase() || chars[i + 1].is_ascii_digit())
-        {
-            out.push((start, chars[start..i].iter().collect()));
-            start = i + 1;
-        }
-    }
-    if start < chars.len() {
-        out.push((start, chars[start..].iter().collect()));
-    }
-    out
 }
 
 /// (term id, name) for every `name:` and `synonym: "..."` of an OBO file's `[Term]` stanzas.
@@ -347,97 +332,21 @@ pub fn ontology_names(path: &Path) -> Result<Vec<(String, String)>> {
     Ok(names)
 }
 
-/// Mentions of `names` in `sentences`: case-insensitive, leftmost-longest, whole words only,
-/// names of at least 4 characters; a name shared by several terms gives a mention with several
-/// candidates. Returned as a `mentions` batch.
-pub fn dictionary_mentions(
+/// Mentions of `names` (an ontology's (id, name) pairs) in `sentences`, found by the `link`
+/// stage's linker over a dictionary built with the `dictionary` stage's defaults. Returned as a
+/// `mentions` batch.
+pub fn linked_mentions(
     sentences_batch: &RecordBatch,
     names: &[(String, String)],
 ) -> Result<RecordBatch> {
-    let mut by_name: HashMap<String, Vec<&str>> = HashMap::new();
-    for (id, name) in names {
-        if name.chars().count() >= 4 {
-            let ids = by_name.entry(name.to_lowercase()).or_default();
-            if !ids.contains(&id.as_str()) {
-                ids.push(id);
-            }
-        }
-    }
-    let patterns: Vec<&String> = by_name.keys().collect();
-    let matcher = AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&patterns)
-        .map_err(|e| BaliError::Internal(format!("building the matcher: {e}")))?;
-
-    let text = crate::stages::columns::column::<StringArray>(sentences_batch, "text")?;
-    let pmid = crate::stages::columns::column::<Int64Array>(sentences_batch, "pmid")?;
-    let index = crate::stages::columns::column::<Int32Array>(sentences_batch, "sentence_index")?;
-    let article = crate::stages::columns::column::<Int64Array>(sentences_batch, "article_index")?;
-    let file = crate::stages::columns::column::<StringArray>(sentences_batch, "source_file")?;
-    // (sentence row, mention index, start, end, surface, id, candidates)
-    let mut rows: Vec<(usize, i32, i32, i32, String, String, i32)> = Vec::new();
-    for row in 0..sentences_batch.num_rows() {
-        let s = text.value(row);
-        let mut mention = 0;
-        for m in matcher.find_iter(s) {
-            let before = s[..m.start()].chars().next_back();
-            let after = s[m.end()..].chars().next();
-            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric)
-            {
-                continue;
-            }
-            let ids = &by_name[patterns[m.pattern().as_usize()]];
-            let start = s[..m.start()].chars().count() as i32;
-            let surface = &s[m.start()..m.end()];
-            let end = start + surface.chars().count() as i32;
-            for id in ids {
-                rows.push((
-                    row,
-                    mention,
-                    start,
-                    end,
-                    surface.to_string(),
-                    id.to_string(),
-                    ids.len() as i32,
-                ));
-            }
-            mention += 1;
-        }
-    }
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|r| pmid.value(r.0)),
-        )),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|_| 1))),
-        Arc::new(Int32Array::from_iter_values(
-            rows.iter().map(|r| index.value(r.0)),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|_| "abstract"),
-        )),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.1))),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.2))),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.3))),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.2))),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.3))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.4))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.5))),
-        Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.6))),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.4.to_lowercase()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|_| "dictionary"),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| file.value(r.0)),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|r| article.value(r.0)),
-        )),
-    ];
-    Ok(RecordBatch::try_new(mentions::schema(), columns)?)
+    let mut builder = DictionaryBuilder::new(DictionaryOptions::default());
+    builder.push_concepts(&concepts_batch(names)?)?;
+    let dictionary = builder.finish()?;
+    link_sentences(
+        &dictionary.matcher,
+        sentences_batch,
+        &LinkOptions::default(),
+    )
 }
 
 /// A `concepts` batch of (id, name) pairs, all English.
@@ -459,24 +368,4 @@ fn concepts_batch(names: &[(String, String)]) -> Result<RecordBatch> {
         Arc::new(Int64Array::from_iter_values(1..=n as i64)),
     ];
     Ok(RecordBatch::try_new(concepts::schema(), columns)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sentences_split_at_terminal_punctuation_before_a_capital() {
-        let got = split_sentences("Cells grew. They died e.g. quickly. 3 mice survived! Done");
-        let got: Vec<(usize, &str)> = got.iter().map(|(s, t)| (*s, t.as_str())).collect();
-        assert_eq!(
-            got,
-            [
-                (0, "Cells grew."),
-                (12, "They died e.g. quickly."),
-                (36, "3 mice survived!"),
-                (53, "Done")
-            ]
-        );
-    }
 }

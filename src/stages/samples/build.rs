@@ -626,7 +626,8 @@ pub(crate) mod tests {
         );
     }
 
-    /// Real abstracts, real ontology names, the real MiniLM tokenizer: every kept mention's
+    /// Real abstracts split by the `sentences` splitter, HPO names found by the `link` linker, the
+    /// real MiniLM tokenizer: every kept mention's
     /// tokens decode to its surface text (modulo case, accents and whitespace, which the uncased
     /// model's normaliser removes), no sample exceeds 128
     /// tokens, and every token offset points at the token's text in the sentence.
@@ -639,10 +640,10 @@ pub(crate) mod tests {
         ) else {
             return;
         };
-        use crate::bench::graph::{abstract_sentences, dictionary_mentions, ontology_names};
+        use crate::bench::graph::{abstract_sentences, linked_mentions, ontology_names};
         let tok = load_tokenizer(model).unwrap();
         let sentences = abstract_sentences(&pubmed, 12_000).unwrap();
-        let mention_rows = dictionary_mentions(&sentences, &ontology_names(&obo).unwrap()).unwrap();
+        let mention_rows = linked_mentions(&sentences, &ontology_names(&obo).unwrap()).unwrap();
         let grouped = SentenceMentions::from_batches([&mention_rows]).unwrap();
         let options = SamplesOptions::new("unused");
         let out = build_samples(&sentences, &grouped, &tok, &options).unwrap();
@@ -654,8 +655,8 @@ pub(crate) mod tests {
             sentences.num_rows()
         );
         assert!(s.samples > 1_000 && s.kept_mentions > 2_000, "{s:?}");
-        // Whole-word dictionary matches almost always align; a few cut a word the BERT
-        // pre-tokeniser splits differently (none expected, but counted, not hidden).
+        // The linker matches whole words, so its mentions align; one cutting a word the BERT
+        // pre-tokeniser splits differently would be counted here, not hidden.
         assert!(s.misaligned * 100 <= s.mentions, "{s:?}");
         assert!(
             s.truncated > 0,
