@@ -3,4 +3,5 @@
 //! Nothing here reads YAML or argv: the `bali_train` and `eval_linking` stage kinds resolve
 //! their options and call in.
 
+pub mod bert;
 pub mod gradcheck;
