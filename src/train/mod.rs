@@ -5,3 +5,4 @@
 
 pub mod bert;
 pub mod gradcheck;
+pub mod mlm;
