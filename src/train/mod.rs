@@ -4,5 +4,6 @@
 //! their options and call in.
 
 pub mod bert;
+pub mod export;
 pub mod gradcheck;
 pub mod mlm;
