@@ -12,6 +12,7 @@
 //! - [`cli`]: the command line, a thin layer over the library.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod error;
 pub mod sources;
 pub mod stages;

@@ -13,6 +13,7 @@
 //! products.
 
 pub mod config;
+pub mod fused;
 pub mod ops;
 pub mod weights;
 

@@ -3,13 +3,16 @@
 //!
 //! candle-nn's fused `LayerNorm` / `ops::layer_norm` and `ops::softmax_last_dim` run without
 //! recording a backward pass (`apply_op*_no_bwd`), so a model built from them trains only the
-//! parameters above the first such op, silently (the tests at the bottom show it). Everything
-//! here is made of ops candle can differentiate, and is checked against finite differences.
+//! parameters above the first such op, silently (the tests at the bottom show it). Layer norm,
+//! softmax and GELU here take bali's own fused CPU kernels, which carry an exact backward
+//! ([`super::fused`]), and fall back to candle's differentiable compositions on other devices
+//! and dtypes; everything is checked against finite differences.
 
 use candle_core::{DType, Tensor, D};
 use rand::RngCore;
 
 use super::config::Activation;
+use super::fused;
 use crate::error::{BaliError, Result};
 
 /// Whether a forward pass is for training (dropout active) or for inference.
@@ -90,20 +93,33 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
 }
 
 /// Layer normalisation over the last dimension, `(x - mean) / sqrt(var + eps) * gamma + beta`
-/// with the biased variance, as PyTorch computes it. Built from differentiable ops
-/// (`candle_nn::ops::layer_norm_slow`); see the module docs for why not the fused kernel.
+/// with the biased variance, as PyTorch computes it: the fused CPU kernel with its backward
+/// ([`fused::layer_norm`]) where it applies, otherwise `candle_nn::ops::layer_norm_slow`
+/// (differentiable ops; see the module docs for why not candle-nn's fused kernel).
 pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
-    Ok(candle_nn::ops::layer_norm_slow(x, gamma, beta, eps as f32)?)
+    if fused::supports(x) {
+        fused::layer_norm(x, gamma, beta, eps)
+    } else {
+        Ok(candle_nn::ops::layer_norm_slow(x, gamma, beta, eps as f32)?)
+    }
 }
 
-/// Softmax over the last dimension from differentiable ops (`candle_nn::ops::softmax`).
+/// Softmax over the last dimension: [`fused::softmax_last`] where it applies, otherwise
+/// `candle_nn::ops::softmax` (differentiable ops).
 pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
-    Ok(candle_nn::ops::softmax(x, D::Minus1)?)
+    if fused::supports(x) {
+        fused::softmax_last(x)
+    } else {
+        Ok(candle_nn::ops::softmax(x, D::Minus1)?)
+    }
 }
 
-/// Applies the configured non-linearity.
+/// Applies the configured non-linearity (GELU through [`fused::gelu`] where it applies).
 pub fn activate(x: &Tensor, act: Activation) -> Result<Tensor> {
+    let fuse = fused::supports(x);
     Ok(match act {
+        Activation::Gelu if fuse => fused::gelu(x, false)?,
+        Activation::GeluTanh if fuse => fused::gelu(x, true)?,
         Activation::Gelu => x.gelu_erf()?,
         Activation::GeluTanh => x.gelu()?,
         Activation::Relu => x.relu()?,
