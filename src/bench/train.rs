@@ -32,6 +32,8 @@ pub struct EncoderBench {
     pub steps: usize,
     /// Untimed steps first (allocator and thread-pool warm-up).
     pub warmup: usize,
+    /// Also time candle-nn's `AdamW` after each backward pass.
+    pub adamw: bool,
 }
 
 /// Median seconds per phase of one step, and the resulting throughput.
@@ -43,16 +45,31 @@ pub struct EncoderBenchReport {
     pub mlm_s: f64,
     /// `loss.backward()` through head and encoder.
     pub backward_s: f64,
-    /// candle-nn `AdamW` over every encoder and head parameter.
+    /// candle-nn `AdamW` over every encoder and head parameter (0 when not timed).
     pub adamw_s: f64,
     /// Forward + MLM + backward (without the optimiser).
     pub step_s: f64,
+    /// CPU seconds (all threads of the process) per forward + MLM + backward, where the OS
+    /// reports it (Linux): unlike wall time, it does not grow when other processes compete
+    /// for the cores, so it compares variants on a shared machine.
+    pub step_cpu_s: Option<f64>,
     /// `batch * seq_len / step_s`.
     pub tokens_per_s: f64,
     /// Number of masked positions per step (mean).
     pub masked: usize,
     /// Threads in rayon's global pool (gemm's parallelism; `RAYON_NUM_THREADS`).
     pub threads: usize,
+}
+
+/// CPU time of this process (user + system, all threads) from `/proc/self/stat`, in seconds;
+/// `None` where that file does not exist. Linux reports it in clock ticks of 1/100 s.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -74,6 +91,7 @@ pub fn encoder_step(opts: &EncoderBench) -> Result<EncoderBenchReport> {
     // Token ids do not change the cost; the layout [CLS] words [SEP] mirrors real samples.
     let (cls, sep, pad, mask_id) = (101u32, 102u32, 0u32, 103u32);
     let mut times: [Vec<f64>; 4] = Default::default();
+    let mut cpu = Vec::new();
     let mut masked_total = 0;
     for step in 0..opts.warmup + opts.steps.max(1) {
         let ids: Vec<u32> = (0..b * t)
@@ -94,6 +112,7 @@ pub fn encoder_step(opts: &EncoderBench) -> Result<EncoderBenchReport> {
         let (input, positions, labels) = masked.to_tensors(b, t, &dev)?;
         let attention = Tensor::ones((b, t), DType::U32, &dev)?;
 
+        let c0 = process_cpu_seconds();
         let t0 = Instant::now();
         let hidden = bert.forward(&input, None, &attention, &mut Mode::Train(&mut rng))?;
         let t1 = Instant::now();
@@ -102,9 +121,16 @@ pub fn encoder_step(opts: &EncoderBench) -> Result<EncoderBenchReport> {
         let t2 = Instant::now();
         let grads = loss.backward()?;
         let t3 = Instant::now();
-        opt.step(&grads)?;
+        let c1 = process_cpu_seconds();
+        if opts.adamw {
+            opt.step(&grads)?;
+        }
+        drop(grads);
         let t4 = Instant::now();
         if step >= opts.warmup {
+            if let (Some(a), Some(z)) = (c0, c1) {
+                cpu.push(z - a);
+            }
             masked_total += masked.positions.len();
             for (slot, (a, z)) in times
                 .iter_mut()
@@ -124,6 +150,7 @@ pub fn encoder_step(opts: &EncoderBench) -> Result<EncoderBenchReport> {
         backward_s: median(bwd),
         adamw_s: median(adamw),
         step_s,
+        step_cpu_s: (cpu.len() == steps).then(|| cpu.iter().sum::<f64>() / steps as f64),
         tokens_per_s: (b * t) as f64 / step_s,
         masked: masked_total / steps,
         threads: rayon::current_num_threads(),

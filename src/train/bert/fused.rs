@@ -36,6 +36,13 @@ pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
     Ok(x.contiguous()?.apply_op1(SoftmaxLast)?)
 }
 
+/// `softmax(scale * scores + bias)` over the last dimension of attention scores `[B, H, Tq, Tk]`,
+/// with an additive key bias `[B, Tk]` (the padding mask): scaling, masking and softmax in one
+/// pass, and one pass backward. The bias receives no gradient.
+pub fn masked_softmax(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
+    Ok(scores.contiguous()?.apply_op2(&bias.contiguous()?, MaskedSoftmax { scale })?)
+}
+
 /// Layer norm over the last dimension with affine `gamma`, `beta` (biased variance, as PyTorch).
 pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
     Ok(x.contiguous()?
@@ -236,15 +243,19 @@ impl CustomOp1 for SoftmaxLast {
         grad: &Tensor,
     ) -> candle_core::Result<Option<Tensor>> {
         Ok(Some(
-            res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad)?,
+            res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad { scale: 1.0 })?,
         ))
     }
 }
 
-/// `dx = p * (g - sum(g * p))` per row, from the softmax output `p` and its gradient `g`.
-struct SoftmaxGrad;
+/// `dx = scale * p * (g - sum(g * p))` per row, from the softmax output `p` and its gradient
+/// `g` (`scale` is 1 for a plain softmax).
+struct SoftmaxGrad {
+    scale: f64,
+}
 
-fn softmax_grad_rows<T: Real>(p: &[T], g: &[T], d: usize) -> Vec<T> {
+fn softmax_grad_rows<T: Real>(p: &[T], g: &[T], d: usize, scale: f64) -> Vec<T> {
+    let scale = T::of(scale);
     let mut out = vec![T::of(0.0); p.len()];
     out.par_chunks_mut(d)
         .zip(p.par_chunks(d).zip(g.par_chunks(d)))
@@ -255,7 +266,7 @@ fn softmax_grad_rows<T: Real>(p: &[T], g: &[T], d: usize) -> Vec<T> {
                 dot += pi * gi;
             }
             for ((o, &pi), &gi) in o.iter_mut().zip(p).zip(g) {
-                *o = pi * (gi - dot);
+                *o = scale * pi * (gi - dot);
             }
         });
     out
@@ -274,9 +285,88 @@ impl CustomOp2 for SoftmaxGrad {
         l2: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let d = last_dim(l1)?;
+        let scale = self.scale;
         dispatch2!(s1, l1, s2, l2, l1.shape().clone(), self.name(), |p, g| {
-            softmax_grad_rows(p, g, d)
+            softmax_grad_rows(p, g, d, scale)
         })
+    }
+}
+
+/// Attention softmax with scale and key-padding bias folded in (see [`masked_softmax`]).
+struct MaskedSoftmax {
+    scale: f64,
+}
+
+fn masked_softmax_rows<T: Real>(
+    s: &[T],
+    bias: &[T],
+    tk: usize,
+    rows_per_batch: usize,
+    scale: f64,
+) -> Vec<T> {
+    let scale = T::of(scale);
+    let mut out = vec![T::of(0.0); s.len()];
+    out.par_chunks_mut(tk)
+        .zip(s.par_chunks(tk))
+        .enumerate()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(r, (out, row))| {
+            let b = &bias[(r / rows_per_batch) * tk..][..tk];
+            let mut max = row[0] * scale + b[0];
+            for (o, (&v, &bv)) in out.iter_mut().zip(row.iter().zip(b)) {
+                *o = v * scale + bv;
+                if *o > max {
+                    max = *o;
+                }
+            }
+            let mut sum = T::of(0.0);
+            for o in out.iter_mut() {
+                *o = (*o - max).exp();
+                sum += *o;
+            }
+            let inv = T::of(1.0) / sum;
+            for o in out.iter_mut() {
+                *o = *o * inv;
+            }
+        });
+    out
+}
+
+impl CustomOp2 for MaskedSoftmax {
+    fn name(&self) -> &'static str {
+        "bali-masked-softmax"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (b, h, tq, tk) = l1.shape().dims4()?;
+        if l2.dims() != [b, tk] {
+            bail!(
+                "attention bias {:?} does not match scores {:?}",
+                l2.dims(),
+                l1.dims()
+            );
+        }
+        let scale = self.scale;
+        dispatch2!(s1, l1, s2, l2, l1.shape().clone(), self.name(), |s, bias| {
+            masked_softmax_rows(s, bias, tk, h * tq, scale)
+        })
+    }
+
+    fn bwd(
+        &self,
+        _scores: &Tensor,
+        _bias: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let ds = res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad { scale: self.scale })?;
+        Ok((Some(ds), None))
     }
 }
 
@@ -350,7 +440,7 @@ impl CustomOp3 for LayerNorm {
             l3,
             l1.shape().clone(),
             self.name(),
-            |x, g, b| { layer_norm_rows(x, g, b, eps) }
+            |x, g, b| layer_norm_rows(x, g, b, eps)
         )
     }
 
@@ -422,7 +512,7 @@ impl CustomOp3 for LayerNormGradInput {
             l3,
             l1.shape().clone(),
             self.name(),
-            |x, gamma, g| { layer_norm_grad_rows(x, gamma, g, eps) }
+            |x, gamma, g| layer_norm_grad_rows(x, gamma, g, eps)
         )
     }
 }
@@ -614,6 +704,14 @@ mod tests {
             assert!(max_diff(&gelu(&x, false)?, &x.gelu_erf()?)? < tol);
             assert!(max_diff(&gelu(&x, true)?, &x.gelu()?)? < tol);
         }
+        let scores = random(&[2, 3, 4, 5], 9, 3.0)?;
+        let mask = Tensor::new(&[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]], &Device::Cpu)?;
+        let bias = mask.affine(10000.0, -10000.0)?;
+        let composed = candle_nn::ops::softmax(
+            &scores.affine(0.3, 0.0)?.broadcast_add(&bias.reshape((2, 1, 1, 5))?)?,
+            D::Minus1,
+        )?;
+        assert!(max_diff(&masked_softmax(&scores, &bias, 0.3)?, &composed)? < 1e-12);
         // A transposed (non-contiguous) input is made contiguous first.
         let x = random(&[5, 7], 4, 2.0)?;
         let t = x.t()?;
@@ -655,6 +753,17 @@ mod tests {
             54,
         )?;
         assert!(ln.max_error < 1e-7, "layer norm {ln:?}");
+        let scores = Var::from_tensor(&random(&[2, 3, 4, 5], 10, 2.0)?)?;
+        let mask = Tensor::new(&[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]], &Device::Cpu)?;
+        let bias = mask.affine(10000.0, -10000.0)?;
+        let w4 = random(&[2, 3, 4, 5], 11, 1.0)?;
+        let ms = check(
+            &[scores.clone()],
+            || Ok(masked_softmax(scores.as_tensor(), &bias, 0.3)?.mul(&w4)?.sum_all()?),
+            1e-6,
+            120,
+        )?;
+        assert!(ms.max_error < 1e-7, "masked softmax {ms:?}");
         for tanh in [false, true] {
             let g = check(
                 &[x.clone()],

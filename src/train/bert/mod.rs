@@ -28,7 +28,7 @@ pub use config::{Activation, BertConfig};
 pub use ops::Mode;
 
 use crate::error::{BaliError, Result};
-use ops::{activate, attention_bias, layer_norm, linear, softmax_last};
+use ops::{activate, attention_bias, attention_probs, layer_norm, linear};
 
 /// Token embeddings: word + position + token type, then layer norm and dropout.
 struct Embeddings {
@@ -256,13 +256,12 @@ impl Bert {
         let heads = |y: Tensor| -> Result<Tensor> {
             Ok(y.reshape((b, t, h, dh))?.transpose(1, 2)?.contiguous()?)
         };
-        let q = heads(
-            linear(x, &layer.query.0, &layer.query.1)?.affine(1.0 / (dh as f64).sqrt(), 0.0)?,
-        )?;
+        let q = heads(linear(x, &layer.query.0, &layer.query.1)?)?;
         let k = heads(linear(x, &layer.key.0, &layer.key.1)?)?;
         let v = heads(linear(x, &layer.value.0, &layer.value.1)?)?;
-        let scores = q.matmul(&k.t()?)?.broadcast_add(bias)?;
-        let probs = mode.dropout(&softmax_last(&scores)?, c.attention_probs_dropout_prob)?;
+        let scores = q.matmul(&k.t()?)?;
+        let probs = attention_probs(&scores, bias, 1.0 / (dh as f64).sqrt())?;
+        let probs = mode.dropout(&probs, c.attention_probs_dropout_prob)?;
         let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * t, d))?;
         linear(&context, &layer.attn_out.0, &layer.attn_out.1)
     }

@@ -126,14 +126,24 @@ pub fn activate(x: &Tensor, act: Activation) -> Result<Tensor> {
     })
 }
 
-/// The additive attention bias for a `[B, T]` mask of 1 (token) and 0 (padding): 0 where a key
-/// may be attended to and -10000 where it may not, shaped `[B, 1, 1, T]` to broadcast over heads
-/// and queries. -10000 (the original BERT's constant) is exactly zero after the softmax in every
-/// float type, and unlike the dtype's minimum it cannot overflow when added to a score.
+/// The additive attention bias `[B, T]` for a `[B, T]` mask of 1 (token) and 0 (padding): 0
+/// where a key may be attended to and -10000 where it may not. -10000 (the original BERT's
+/// constant) is exactly zero after the softmax in every float type, and unlike the dtype's
+/// minimum it cannot overflow when added to a score.
 pub fn attention_bias(mask: &Tensor, dtype: DType) -> Result<Tensor> {
-    let (b, t) = mask.dims2()?;
-    let bias = mask.to_dtype(dtype)?.affine(10000.0, -10000.0)?;
-    Ok(bias.reshape((b, 1, 1, t))?)
+    Ok(mask.to_dtype(dtype)?.affine(10000.0, -10000.0)?)
+}
+
+/// Attention probabilities `softmax(scale * scores + bias)` for scores `[B, H, Tq, Tk]` and an
+/// [`attention_bias`] `[B, Tk]`: one fused kernel on CPU ([`fused::masked_softmax`]), the
+/// composition of candle ops elsewhere.
+pub fn attention_probs(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
+    if fused::supports(scores) {
+        return fused::masked_softmax(scores, bias, scale);
+    }
+    let (b, t) = bias.dims2()?;
+    let scores = scores.affine(scale, 0.0)?.broadcast_add(&bias.reshape((b, 1, 1, t))?)?;
+    Ok(candle_nn::ops::softmax(&scores, D::Minus1)?)
 }
 
 #[cfg(test)]
@@ -231,10 +241,16 @@ mod tests {
         let dev = Device::Cpu;
         let mask = Tensor::new(&[[1u32, 1, 0]], &dev)?;
         let scores = Tensor::new(&[[[[3.0f32, -2.0, 40.0]]]], &dev)?;
-        let p = softmax_last(&scores.broadcast_add(&attention_bias(&mask, DType::F32)?)?)?;
-        let p: Vec<f32> = p.flatten_all()?.to_vec1()?;
-        assert_eq!(p[2], 0.0);
-        assert!((p[0] + p[1] - 1.0).abs() < 1e-6);
+        let bias = attention_bias(&mask, DType::F32)?;
+        // Both the fused kernel (f32 on CPU) and the composed path (f16) zero the padded key.
+        for p in [
+            attention_probs(&scores, &bias, 1.0)?,
+            attention_probs(&scores.to_dtype(DType::F16)?, &bias.to_dtype(DType::F16)?, 1.0)?,
+        ] {
+            let p: Vec<f32> = p.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+            assert_eq!(p[2], 0.0);
+            assert!((p[0] + p[1] - 1.0).abs() < 1e-3);
+        }
         Ok(())
     }
 
