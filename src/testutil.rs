@@ -18,9 +18,7 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
             Some(path)
         }
         None => {
-            eprintln!(
-                "note: BALI_SHARED is not set; skipping the part of this test that needs {rel}"
-            );
+            eprintln!("note: BALI_SHARED is not set; skipping the part of this test that needs {rel}");
             None
         }
     }

@@ -137,12 +137,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     /// Name -> (dtype, shape) of every tensor in a safetensors file.
-    fn header(
-        path: &Path,
-    ) -> Result<(
-        BTreeMap<String, (String, Vec<usize>)>,
-        Option<HashMap<String, String>>,
-    )> {
+    type Header = BTreeMap<String, (String, Vec<usize>)>;
+
+    /// The tensors of a safetensors file and its metadata.
+    fn header(path: &Path) -> Result<(Header, Option<HashMap<String, String>>)> {
         let bytes = std::fs::read(path).at(path)?;
         let st = safetensors::SafeTensors::deserialize(&bytes).map_err(candle_core::Error::from)?;
         let names = st

@@ -40,7 +40,9 @@ pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
 /// with an additive key bias `[B, Tk]` (the padding mask): scaling, masking and softmax in one
 /// pass, and one pass backward. The bias receives no gradient.
 pub fn masked_softmax(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
-    Ok(scores.contiguous()?.apply_op2(&bias.contiguous()?, MaskedSoftmax { scale })?)
+    Ok(scores
+        .contiguous()?
+        .apply_op2(&bias.contiguous()?, MaskedSoftmax { scale })?)
 }
 
 /// Layer norm over the last dimension with affine `gamma`, `beta` (biased variance, as PyTorch).
@@ -144,11 +146,15 @@ macro_rules! dispatch1 {
         match $storage {
             CpuStorage::F32($v) => {
                 let $v = slice($v, $layout, $name)?;
-                Ok((CpuStorage::F32($body), $layout.shape().clone()))
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F32(out), $layout.shape().clone()))
             }
             CpuStorage::F64($v) => {
                 let $v = slice($v, $layout, $name)?;
-                Ok((CpuStorage::F64($body), $layout.shape().clone()))
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F64(out), $layout.shape().clone()))
             }
             other => bail!("{} supports f32 and f64, not {:?}", $name, other.dtype()),
         }
@@ -160,11 +166,15 @@ macro_rules! dispatch2 {
         match ($s1, $s2) {
             (CpuStorage::F32($a), CpuStorage::F32($b)) => {
                 let ($a, $b) = (slice($a, $l1, $name)?, slice($b, $l2, $name)?);
-                Ok((CpuStorage::F32($body), $shape))
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F32(out), $shape))
             }
             (CpuStorage::F64($a), CpuStorage::F64($b)) => {
                 let ($a, $b) = (slice($a, $l1, $name)?, slice($b, $l2, $name)?);
-                Ok((CpuStorage::F64($body), $shape))
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F64(out), $shape))
             }
             (a, b) => bail!(
                 "{} supports f32 and f64, not {:?} and {:?}",
@@ -186,7 +196,9 @@ macro_rules! dispatch3 {
                     slice($b, $l2, $name)?,
                     slice($c, $l3, $name)?,
                 );
-                Ok((CpuStorage::F32($body), $shape))
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F32(out), $shape))
             }
             (CpuStorage::F64($a), CpuStorage::F64($b), CpuStorage::F64($c)) => {
                 let ($a, $b, $c) = (
@@ -194,7 +206,9 @@ macro_rules! dispatch3 {
                     slice($b, $l2, $name)?,
                     slice($c, $l3, $name)?,
                 );
-                Ok((CpuStorage::F64($body), $shape))
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F64(out), $shape))
             }
             _ => bail!("{} supports f32 and f64 inputs of one dtype", $name),
         }
@@ -242,9 +256,10 @@ impl CustomOp1 for SoftmaxLast {
         res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(
-            res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad { scale: 1.0 })?,
-        ))
+        Ok(Some(res.apply_op2_no_bwd(
+            &grad.contiguous()?,
+            &SoftmaxGrad { scale: 1.0 },
+        )?))
     }
 }
 
@@ -353,9 +368,15 @@ impl CustomOp2 for MaskedSoftmax {
             );
         }
         let scale = self.scale;
-        dispatch2!(s1, l1, s2, l2, l1.shape().clone(), self.name(), |s, bias| {
-            masked_softmax_rows(s, bias, tk, h * tq, scale)
-        })
+        dispatch2!(
+            s1,
+            l1,
+            s2,
+            l2,
+            l1.shape().clone(),
+            self.name(),
+            |s, bias| { masked_softmax_rows(s, bias, tk, h * tq, scale) }
+        )
     }
 
     fn bwd(
@@ -705,10 +726,15 @@ mod tests {
             assert!(max_diff(&gelu(&x, true)?, &x.gelu()?)? < tol);
         }
         let scores = random(&[2, 3, 4, 5], 9, 3.0)?;
-        let mask = Tensor::new(&[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]], &Device::Cpu)?;
+        let mask = Tensor::new(
+            &[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
+            &Device::Cpu,
+        )?;
         let bias = mask.affine(10000.0, -10000.0)?;
         let composed = candle_nn::ops::softmax(
-            &scores.affine(0.3, 0.0)?.broadcast_add(&bias.reshape((2, 1, 1, 5))?)?,
+            &scores
+                .affine(0.3, 0.0)?
+                .broadcast_add(&bias.reshape((2, 1, 1, 5))?)?,
             D::Minus1,
         )?;
         assert!(max_diff(&masked_softmax(&scores, &bias, 0.3)?, &composed)? < 1e-12);
@@ -733,7 +759,7 @@ mod tests {
         let weighted = |y: Tensor| -> Result<Tensor> { Ok(y.mul(&w)?.sum_all()?) };
 
         let sm = check(
-            &[x.clone()],
+            std::slice::from_ref(&x),
             || weighted(softmax_last(x.as_tensor())?),
             1e-6,
             54,
@@ -754,19 +780,26 @@ mod tests {
         )?;
         assert!(ln.max_error < 1e-7, "layer norm {ln:?}");
         let scores = Var::from_tensor(&random(&[2, 3, 4, 5], 10, 2.0)?)?;
-        let mask = Tensor::new(&[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]], &Device::Cpu)?;
+        let mask = Tensor::new(
+            &[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
+            &Device::Cpu,
+        )?;
         let bias = mask.affine(10000.0, -10000.0)?;
         let w4 = random(&[2, 3, 4, 5], 11, 1.0)?;
         let ms = check(
-            &[scores.clone()],
-            || Ok(masked_softmax(scores.as_tensor(), &bias, 0.3)?.mul(&w4)?.sum_all()?),
+            std::slice::from_ref(&scores),
+            || {
+                Ok(masked_softmax(scores.as_tensor(), &bias, 0.3)?
+                    .mul(&w4)?
+                    .sum_all()?)
+            },
             1e-6,
             120,
         )?;
         assert!(ms.max_error < 1e-7, "masked softmax {ms:?}");
         for tanh in [false, true] {
             let g = check(
-                &[x.clone()],
+                std::slice::from_ref(&x),
                 || weighted(gelu(x.as_tensor(), tanh)?),
                 1e-6,
                 54,

@@ -35,11 +35,6 @@ impl Mode<'_> {
             Mode::Train(rng) => dropout(x, p, *rng),
         }
     }
-
-    /// True in training mode.
-    pub fn is_train(&self) -> bool {
-        matches!(self, Mode::Train(_))
-    }
 }
 
 /// Inverted dropout: zeroes each element with probability `p` and scales the rest by
@@ -142,7 +137,9 @@ pub fn attention_probs(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Ten
         return fused::masked_softmax(scores, bias, scale);
     }
     let (b, t) = bias.dims2()?;
-    let scores = scores.affine(scale, 0.0)?.broadcast_add(&bias.reshape((b, 1, 1, t))?)?;
+    let scores = scores
+        .affine(scale, 0.0)?
+        .broadcast_add(&bias.reshape((b, 1, 1, t))?)?;
     Ok(candle_nn::ops::softmax(&scores, D::Minus1)?)
 }
 
@@ -230,7 +227,7 @@ mod tests {
                 };
                 Ok(y.mul(w.as_tensor())?.sum_all()?)
             };
-            let out = check(&[x.clone()], loss, 1e-6, 24)?;
+            let out = check(std::slice::from_ref(&x), loss, 1e-6, 24)?;
             assert!(out.max_error < 1e-6, "{act:?}: {out:?}");
         }
         Ok(())
@@ -245,7 +242,11 @@ mod tests {
         // Both the fused kernel (f32 on CPU) and the composed path (f16) zero the padded key.
         for p in [
             attention_probs(&scores, &bias, 1.0)?,
-            attention_probs(&scores.to_dtype(DType::F16)?, &bias.to_dtype(DType::F16)?, 1.0)?,
+            attention_probs(
+                &scores.to_dtype(DType::F16)?,
+                &bias.to_dtype(DType::F16)?,
+                1.0,
+            )?,
         ] {
             let p: Vec<f32> = p.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
             assert_eq!(p[2], 0.0);

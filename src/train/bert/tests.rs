@@ -190,7 +190,7 @@ fn pooling_averages_the_right_tokens_and_differentiates() -> Result<()> {
         let b = mean_pool(h.as_tensor(), &mask)?.mul(&w2)?.sum_all()?;
         Ok((a + b)?)
     };
-    let out = check(&[h.clone()], loss, 1e-6, 24)?;
+    let out = check(std::slice::from_ref(&h), loss, 1e-6, 24)?;
     assert!(out.max_error < 1e-8, "{out:?}");
     Ok(())
 }
