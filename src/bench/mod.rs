@@ -1,6 +1,7 @@
-//! Benchmark code: the measurements behind BENCHMARKS.md. Timings never gate a test run: they
-//! are ignored tests (`linking`) or library functions an example runs (`graph`, through
-//! `examples/bench_subgraphs.rs`, so that peak memory is that of its own process).
+//! Benchmarks: timed runs of the hot paths, recorded in BENCHMARKS.md. They run as ignored
+//! tests, examples or `bali bench`, so that timings never gate a test run. `graph` is run by
+//! `examples/bench_subgraphs.rs`, so that the graph build's peak memory is its own process's.
 
 pub mod graph;
 pub mod linking;
+pub mod train;
