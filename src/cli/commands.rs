@@ -113,6 +113,13 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{}", describe_kinds(&registry, kind.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { path, out } => {
+            let (store, stage) = split_stage_path(&path)?;
+            let stage = stage.context("give WORKDIR/STAGE, the training stage to export")?;
+            let files = crate::train::artifacts::export_stage(store.root(), &stage, &out)?;
+            println!("wrote {} files to {}", files.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             println!(
                 "{}",

@@ -136,6 +136,15 @@ pub enum Command {
     },
     /// Print the JSON Schema of pipeline files (for editor completion and checks).
     Schema,
+    /// Write the aligned encoder of a committed `bali_train` stage as a Hugging Face BERT
+    /// directory.
+    Export {
+        /// WORKDIR/STAGE of the training stage.
+        path: PathBuf,
+        /// Directory to write (created; files of the same names are replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Runs the CLI with the process arguments.

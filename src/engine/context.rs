@@ -340,6 +340,25 @@ impl<'a> PartitionCtx<'a> {
         Ok(table.with_row_counter(self.rows_in.clone()))
     }
 
+    /// Another output of the stage that produces input `index`, as a whole table, once that
+    /// stage has finished: e.g. the `deletions` written beside an `articles` input, which the
+    /// current view of PubMed needs. `None` when the producer declares no output of that name.
+    ///
+    /// No separate fingerprint is needed: a sibling output belongs to the same partitions as
+    /// the input itself, whose fingerprints this stage's fingerprint already covers.
+    pub fn whole_sibling(&self, index: usize, output: &str) -> Result<Option<Table>> {
+        let planned = self.planned(index)?;
+        self.shared
+            .board
+            .wait_finished(&self.shared.cancel, planned.producer)?;
+        let manifest = self.shared.manifest(planned.producer).clone();
+        if !manifest.outputs.iter().any(|(name, _)| name == output) {
+            return Ok(None);
+        }
+        let table = Table::from_manifest(&self.shared.store, &manifest, output)?;
+        Ok(Some(table.with_row_counter(self.rows_in.clone())))
+    }
+
     /// Appends a batch to output `index` (its checkpoint file and any stage streaming from it).
     /// The batch must have the output's declared columns, types and nullability.
     pub fn emit(&mut self, index: usize, batch: RecordBatch) -> Result<()> {

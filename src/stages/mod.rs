@@ -11,15 +11,19 @@ pub fn register_builtin(registry: &mut Registry) {
         .register::<subgraphs::Subgraphs>()
         .register::<samples::Samples>()
         .register::<samples::Names>()
-        .register::<samples::Pubtator>();
+        .register::<samples::Pubtator>()
+        .register::<train::BaliTrain>()
+        .register::<eval_linking::EvalLinking>();
 }
 
 pub(crate) mod columns;
 pub mod current;
 pub mod dictionary;
+pub mod eval_linking;
 pub mod link;
 pub mod samples;
 pub mod sentences;
 pub mod subgraphs;
+pub mod train;
 #[cfg(test)]
 pub(crate) mod testkinds;

@@ -116,6 +116,12 @@ pub fn linking_eval_schema() -> SchemaRef {
                 "concepts",
                 DataType::Int64,
                 false,
+                "Concepts in the index (those with a name in the evaluated languages)",
+            ),
+            col(
+                "names",
+                DataType::Int64,
+                false,
                 "Concept names in the index",
             ),
             col(

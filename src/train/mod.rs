@@ -4,12 +4,19 @@
 //! their options and call in.
 
 pub mod align;
+pub mod artifacts;
+pub mod batch;
 pub mod bert;
 pub mod checkpoint;
+pub mod corpus;
+pub mod eval;
 pub mod export;
 pub mod gradcheck;
 pub mod graph;
+pub mod holdout;
 pub mod linearized;
 pub mod mlm;
+pub mod model;
 pub mod optim;
 pub mod rng;
+pub mod trainer;

@@ -1,0 +1,219 @@
+//! The `eval_linking` kind: zero-shot entity linking of held-out mentions with the base model
+//! and with the aligned model, side by side ([`crate::train::eval`] has the protocol).
+//!
+//! The held-out split and the base model come from the training stage's `train.json`, so the
+//! evaluation always measures mentions of articles that training never saw, against the model
+//! training started from (for `init: random`, the same random weights, rebuilt from the seed).
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use candle_core::DType;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::engine::{
+    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
+};
+use crate::error::{BaliError, Result};
+use crate::stages::current::CurrentArticles;
+use crate::stages::samples::load_tokenizer;
+use crate::stages::train::DeviceOption;
+use crate::tables::{misc, TableType};
+use crate::train::artifacts::{trained_dir, Init, TrainSummary, MODEL_DIR};
+use crate::train::bert::{Bert, BertConfig};
+use crate::train::eval::{accuracy, embed, held_out_mentions, Accuracy, NameIndex};
+use crate::train::model::LmStart;
+
+/// Options of `eval_linking`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvalOptions {
+    /// Names or mentions embedded per forward pass.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Evaluate at most this many held-out mentions (a seeded uniform sample when there are
+    /// more).
+    #[serde(default = "default_max_mentions")]
+    pub max_mentions: usize,
+    /// Languages (LAT) of the concept names in the index (BALI: English).
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+    /// `cpu` or `cuda`.
+    #[serde(default = "default_device")]
+    pub device: DeviceOption,
+}
+
+fn default_batch_size() -> usize {
+    128
+}
+fn default_max_mentions() -> usize {
+    10_000
+}
+fn default_languages() -> Vec<String> {
+    vec!["ENG".to_string()]
+}
+fn default_device() -> DeviceOption {
+    DeviceOption::Cpu
+}
+
+/// The `eval_linking` kind.
+pub struct EvalLinking;
+
+impl StageKind for EvalLinking {
+    type Options = EvalOptions;
+    const NAME: &'static str = "eval_linking";
+    const SUMMARY: &'static str =
+        "zero-shot entity linking (Acc@1, Acc@5) of held-out mentions: base vs aligned model";
+    const FORMAT_VERSION: u32 = 1;
+    const INPUTS: &'static [InputDecl] = &[
+        InputDecl {
+            role: "train",
+            accepts: &[TableType::TrainMetrics],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "concepts",
+            accepts: &[TableType::Concepts],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "mentions",
+            accepts: &[TableType::Mentions],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "articles",
+            accepts: &[TableType::Articles],
+            mode: InputMode::Whole,
+            optional: true,
+        },
+    ];
+    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
+        name: "linking_eval",
+        table: TableType::LinkingEval,
+    }];
+    const EXAMPLE: &'static str = "batch_size: 128\nmax_mentions: 10000\nlanguages: [ENG]";
+
+    fn build(options: EvalOptions, _: &BuildContext) -> Result<Box<dyn Stage>> {
+        if options.batch_size == 0 || options.max_mentions == 0 {
+            return Err(BaliError::Spec(
+                "eval_linking options: batch_size and max_mentions must be positive".into(),
+            ));
+        }
+        Ok(Box::new(EvalStage { options }))
+    }
+}
+
+struct EvalStage {
+    options: EvalOptions,
+}
+
+/// One row of the result.
+struct Scored {
+    model: &'static str,
+    accuracy: Accuracy,
+}
+
+impl Stage for EvalStage {
+    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
+        let o = &self.options;
+        let trained = trained_dir(&ctx.whole(0)?)?;
+        let summary = TrainSummary::read(&trained)?;
+        let base_dir = &summary.base_model.dir;
+        let tokenizer = load_tokenizer(base_dir)?;
+        let concepts = ctx.whole(1)?;
+        let mentions = ctx.whole(2)?;
+        let current = if ctx.has_input(3) {
+            let articles = ctx.whole(3)?;
+            let deletions = ctx.whole_sibling(3, "deletions")?;
+            Some(CurrentArticles::build(&articles, deletions.as_ref())?)
+        } else {
+            None
+        };
+        let index = NameIndex::from_concepts(&concepts, &o.languages)?;
+        let (held_out, stats) = held_out_mentions(
+            &mentions,
+            &index,
+            &summary.holdout.split,
+            current.as_ref(),
+            o.max_mentions,
+            ctx.seed(),
+        )?;
+        info!(
+            names = index.names.len(),
+            concepts = index.cuis.len(),
+            ?stats,
+            "linking evaluation"
+        );
+        let device = o.device.device()?;
+        let base = match summary.base_model.init {
+            Init::Pretrained => LmStart::Pretrained(base_dir.clone()),
+            Init::Random => LmStart::Random {
+                config: BertConfig::from_file(&base_dir.join("config.json"))?,
+                seed: summary.base_model.seed,
+            },
+        };
+        let name_texts: Vec<&str> = index.names.iter().map(String::as_str).collect();
+        let mention_texts: Vec<&str> = held_out.iter().map(|m| m.surface.as_str()).collect();
+        ctx.progress().start(4, Unit::Steps);
+        let mut rows = Vec::new();
+        for (label, start) in [
+            ("base", base),
+            ("aligned", LmStart::Pretrained(trained.join(MODEL_DIR))),
+        ] {
+            let bert: Bert = start.build(&candle_nn::VarMap::new(), DType::F32, &device)?;
+            let d = bert.config().hidden_size;
+            ctx.progress().set_message(format!("{label}: embedding {} names", name_texts.len()));
+            let names = embed(&bert, &tokenizer, &name_texts, o.batch_size, &device)?;
+            ctx.progress().inc(1);
+            ctx.check_cancelled()?;
+            let queries = embed(&bert, &tokenizer, &mention_texts, o.batch_size, &device)?;
+            let acc = accuracy(&index, &held_out, &names, &queries, d)?;
+            ctx.progress().inc(1);
+            ctx.check_cancelled()?;
+            rows.push(Scored {
+                model: label,
+                accuracy: acc,
+            });
+        }
+        let table = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:<8} Acc@1 {:.4}  Acc@5 {:.4}",
+                    r.model, r.accuracy.at_1, r.accuracy.at_5
+                )
+            })
+            .collect::<Vec<_>>();
+        info!(
+            "zero-shot linking, {} held-out mentions, {} concepts ({} names):\n{}",
+            held_out.len(),
+            index.cuis.len(),
+            index.names.len(),
+            table.join("\n")
+        );
+        ctx.progress().set_message(table.join(" | "));
+        let n = rows.len();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.model))),
+            Arc::new(Int64Array::from(vec![held_out.len() as i64; n])),
+            Arc::new(Int64Array::from(vec![index.cuis.len() as i64; n])),
+            Arc::new(Int64Array::from(vec![index.names.len() as i64; n])),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.accuracy.at_1),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.accuracy.at_5),
+            )),
+        ];
+        ctx.emit(
+            0,
+            RecordBatch::try_new(misc::linking_eval_schema(), columns)?,
+        )
+    }
+}

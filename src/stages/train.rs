@@ -1,0 +1,535 @@
+//! The `bali_train` kind: BALI's joint training of the language model and the graph encoder.
+//!
+//! Inputs are whole tables (samples of every PubMed partition, the subgraphs, the names, and
+//! optionally the articles for the current view of PubMed), so the stage has one partition,
+//! `all`. Training checkpoints go to the partition's scratch folder, which survives a failed
+//! or killed run with the same fingerprint: the next run resumes from the newest one. The
+//! committed artifact folder holds the exported encoder, the final checkpoint and `train.json`
+//! ([`crate::train::artifacts`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch};
+use candle_core::{DType, Device};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::engine::{
+    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
+};
+use crate::error::{BaliError, IoResultExt, Result};
+use crate::stages::current::CurrentArticles;
+use crate::stages::samples::{load_tokenizer, Tokenizer};
+use crate::tables::{misc, TableType};
+use crate::train::artifacts::{
+    BaseModel, HoldoutRecord, Init, TrainSummary, CHECKPOINT_FILE, MODEL_DIR, SUMMARY_FORMAT,
+};
+use crate::train::batch::{steps_per_epoch, BatchConfig, BatchTokens};
+use crate::train::bert::BertConfig;
+use crate::train::corpus::{SampleFilter, TrainingData};
+use crate::train::holdout::{self, Holdout};
+use crate::train::mlm::MaskingOptions;
+use crate::train::model::{model_files, BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig};
+use crate::train::optim::{AdamW, OptimConfig};
+use crate::train::trainer::{MetricsRow, TrainConfig, TrainObserver, Trainer};
+
+/// Where the trainer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceOption {
+    /// The CPU (gemm through rayon; `RAYON_NUM_THREADS` sets the threads).
+    Cpu,
+    /// The first CUDA GPU; needs a build with `--features cuda`.
+    Cuda,
+}
+
+impl DeviceOption {
+    /// The candle device, or an error saying how to get one.
+    pub fn device(self) -> Result<Device> {
+        match self {
+            DeviceOption::Cpu => Ok(Device::Cpu),
+            #[cfg(feature = "cuda")]
+            DeviceOption::Cuda => Ok(Device::new_cuda(0)?),
+            #[cfg(not(feature = "cuda"))]
+            DeviceOption::Cuda => Err(BaliError::Spec(
+                "device: cuda needs a bali built with `cargo build --features cuda` (this build has no CUDA support)".into(),
+            )),
+        }
+    }
+}
+
+/// Options of `bali_train`. Defaults are the BALI reference choices (BALI.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainOptions {
+    /// The language model: a Hugging Face BERT directory (config.json, model.safetensors,
+    /// vocab.txt or tokenizer.json). Its tokenizer must be the one the samples and names were
+    /// made with.
+    pub model: PathBuf,
+    /// `pretrained` starts from the directory's weights; `random` from random weights for its
+    /// config.json (seeded by the pipeline seed).
+    #[serde(default = "default_init")]
+    pub init: Init,
+    /// Optimiser steps of the run. Give `steps` or `epochs`, not both; neither means 10 epochs
+    /// (BALI).
+    #[serde(default)]
+    pub steps: Option<u64>,
+    /// Passes over the training sentences (the last batch of a pass may be smaller).
+    #[serde(default)]
+    pub epochs: Option<u64>,
+    /// Sentences per batch (BALI: 256).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Neighbours sampled per target each epoch, uniformly without replacement (BALI: 3).
+    #[serde(default = "default_max_neighbors")]
+    pub max_neighbors: u32,
+    /// Peak learning rate of the language model (BALI: 2e-5).
+    #[serde(default = "default_lr_lm")]
+    pub lr_lm: f64,
+    /// Peak learning rate of the graph encoder, the read-out and the MLM head (BALI: 1e-4).
+    #[serde(default = "default_lr_graph")]
+    pub lr_graph: f64,
+    /// AdamW's decoupled weight decay, on every parameter (BALI: 0.01).
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f64,
+    /// Warm-up as a share of all steps (BALI: 0.1), linear from 0, then cosine decay to 0.
+    #[serde(default = "default_warmup_ratio")]
+    pub warmup_ratio: f64,
+    /// Upper bound on the warm-up in steps (BALI: 10,000).
+    #[serde(default = "default_warmup_max_steps")]
+    pub warmup_max_steps: u64,
+    /// Graph encoder: `gatv2` (BALI), `graphsage`, or `linearized` (stars as text through
+    /// the LM, g_v = [CLS]).
+    #[serde(default = "default_graph_encoder")]
+    pub graph_encoder: GraphEncoderKind,
+    /// Shape of the GNN: layers (5), heads (2), attention_dropout (0.1), dropout (0.1).
+    #[serde(default)]
+    pub graph: GraphOptions,
+    /// MLM corruption: probability (0.15), mask_share (0.8), random_share (0.1).
+    #[serde(default)]
+    pub mlm: MaskingOptions,
+    /// NT-Xent temperature (BALI: 0.07).
+    #[serde(default = "default_temperature")]
+    pub temperature: f64,
+    /// Weight of the alignment loss in the total (BALI: 1).
+    #[serde(default = "default_weight")]
+    pub align_weight: f64,
+    /// Weight of the MLM loss in the total (BALI: 1).
+    #[serde(default = "default_weight")]
+    pub mlm_weight: f64,
+    /// Clip the global gradient norm to this value; unset: no clipping (BALI).
+    #[serde(default)]
+    pub max_grad_norm: Option<f64>,
+    /// Write a resumable checkpoint every this many steps (0: only at the end). A killed run
+    /// loses at most the steps since the last one.
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: u64,
+    /// Log a metrics row (and the progress line) every this many steps; the last step is
+    /// always logged.
+    #[serde(default = "default_log_every")]
+    pub log_every: u64,
+    /// Share of PMIDs held out of training for evaluation, by a seeded hash of the PMID
+    /// (default 0.1).
+    #[serde(default = "default_holdout_fraction")]
+    pub holdout_fraction: f64,
+    /// `cpu` or `cuda`.
+    #[serde(default = "default_device")]
+    pub device: DeviceOption,
+    /// Start from the previous committed run's final checkpoint (weights and optimiser
+    /// moments, fresh schedule) when there is one, instead of from `model`.
+    #[serde(default, rename = "continue")]
+    pub continue_training: bool,
+}
+
+fn default_init() -> Init {
+    Init::Pretrained
+}
+fn default_batch_size() -> usize {
+    256
+}
+fn default_max_neighbors() -> u32 {
+    3
+}
+fn default_lr_lm() -> f64 {
+    2e-5
+}
+fn default_lr_graph() -> f64 {
+    1e-4
+}
+fn default_weight_decay() -> f64 {
+    0.01
+}
+fn default_warmup_ratio() -> f64 {
+    0.1
+}
+fn default_warmup_max_steps() -> u64 {
+    10_000
+}
+fn default_graph_encoder() -> GraphEncoderKind {
+    GraphEncoderKind::Gatv2
+}
+fn default_temperature() -> f64 {
+    0.07
+}
+fn default_weight() -> f64 {
+    1.0
+}
+fn default_checkpoint_every() -> u64 {
+    1000
+}
+fn default_log_every() -> u64 {
+    10
+}
+fn default_holdout_fraction() -> f64 {
+    0.1
+}
+fn default_device() -> DeviceOption {
+    DeviceOption::Cpu
+}
+
+/// Epochs when neither `steps` nor `epochs` is given (BALI).
+const DEFAULT_EPOCHS: u64 = 10;
+
+impl TrainOptions {
+    /// Checks what serde cannot; every problem in one error.
+    pub fn validate(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        if self.steps.is_some() && self.epochs.is_some() {
+            problems.push("give `steps` or `epochs`, not both".to_string());
+        }
+        if self.steps == Some(0) || self.epochs == Some(0) {
+            problems.push("`steps` and `epochs` must be positive".to_string());
+        }
+        if self.batch_size == 0 {
+            problems.push("`batch_size` must be positive".to_string());
+        }
+        if !(self.temperature >= 1e-3 && self.temperature.is_finite()) {
+            problems.push(format!(
+                "`temperature` ({}) must be at least 0.001",
+                self.temperature
+            ));
+        }
+        for (name, w) in [
+            ("align_weight", self.align_weight),
+            ("mlm_weight", self.mlm_weight),
+        ] {
+            if !(w >= 0.0 && w.is_finite()) {
+                problems.push(format!("`{name}` ({w}) must be a non-negative number"));
+            }
+        }
+        if !(0.0..1.0).contains(&self.holdout_fraction) {
+            problems.push(format!(
+                "`holdout_fraction` ({}) must be in [0, 1)",
+                self.holdout_fraction
+            ));
+        }
+        if let Err(e) = self.mlm.validate() {
+            problems.push(e);
+        }
+        if let Err(e) = self.optim().validate() {
+            problems.push(e.to_string());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(BaliError::Spec(format!(
+                "bali_train options: {}",
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// The optimiser's configuration.
+    pub fn optim(&self) -> OptimConfig {
+        OptimConfig {
+            lr_lm: self.lr_lm,
+            lr_graph: self.lr_graph,
+            weight_decay: self.weight_decay,
+            max_grad_norm: self.max_grad_norm,
+            warmup_ratio: self.warmup_ratio,
+            max_warmup_steps: self.warmup_max_steps,
+            ..OptimConfig::default()
+        }
+    }
+
+    /// Steps of a run over `sentences` training sentences.
+    pub fn total_steps(&self, sentences: usize) -> u64 {
+        self.steps.unwrap_or_else(|| {
+            self.epochs.unwrap_or(DEFAULT_EPOCHS) * steps_per_epoch(sentences, self.batch_size)
+        })
+    }
+}
+
+/// The `bali_train` kind.
+pub struct BaliTrain;
+
+impl StageKind for BaliTrain {
+    type Options = TrainOptions;
+    const NAME: &'static str = "bali_train";
+    const SUMMARY: &'static str =
+        "train the language model jointly with a graph encoder (MLM + NT-Xent alignment), export it";
+    const FORMAT_VERSION: u32 = 1;
+    const INPUTS: &'static [InputDecl] = &[
+        InputDecl {
+            role: "samples",
+            accepts: &[TableType::Samples],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "subgraphs",
+            accepts: &[TableType::Subgraphs],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "names",
+            accepts: &[TableType::Names],
+            mode: InputMode::Whole,
+            optional: false,
+        },
+        InputDecl {
+            role: "articles",
+            accepts: &[TableType::Articles],
+            mode: InputMode::Whole,
+            optional: true,
+        },
+    ];
+    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
+        name: "metrics",
+        table: TableType::TrainMetrics,
+    }];
+    // The model's files are fingerprinted by content; how often checkpoints are written
+    // changes nothing that is committed, and leaving it out lets a resumed run change it.
+    const UNFINGERPRINTED_OPTIONS: &'static [&'static str] = &["model", "checkpoint_every"];
+    const EXAMPLE: &'static str = "model: sample_data/models/tiny-bert\nsteps: 60\nbatch_size: 8\ngraph_encoder: gatv2\ngraph: { layers: 2 }\nlog_every: 5";
+
+    fn build(options: TrainOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
+        options.validate()?;
+        let model_dir = ctx.resolve(&options.model);
+        let model_dir = model_dir.canonicalize().at(&model_dir)?;
+        let config = BertConfig::from_file(&model_dir.join("config.json"))?;
+        let tokenizer = load_tokenizer(&model_dir)?;
+        if tokenizer.vocab_size() > config.vocab_size {
+            return Err(BaliError::Spec(format!(
+                "{}: the tokenizer has {} tokens but config.json's vocab_size is {}",
+                model_dir.display(),
+                tokenizer.vocab_size(),
+                config.vocab_size
+            )));
+        }
+        Ok(Box::new(TrainStage {
+            options,
+            model_dir,
+            config,
+            tokenizer,
+        }))
+    }
+}
+
+/// The runtime `bali_train` stage.
+struct TrainStage {
+    options: TrainOptions,
+    model_dir: PathBuf,
+    config: BertConfig,
+    tokenizer: Tokenizer,
+}
+
+/// Forwards the loop's progress to the engine: metrics rows, the progress line, cancellation.
+struct EngineObserver<'c, 'a> {
+    ctx: &'c mut PartitionCtx<'a>,
+}
+
+impl TrainObserver for EngineObserver<'_, '_> {
+    fn step_done(&mut self, step: u64, total: u64, row: Option<&MetricsRow>) -> Result<()> {
+        self.ctx.progress().set_position(step);
+        if let Some(row) = row {
+            let message = format!(
+                "loss {:.4} (mlm {:.4}, align {:.4}) lr {:.2e} {:.0} tok/s",
+                row.loss, row.mlm_loss, row.align_loss, row.lr_lm, row.tokens_per_second
+            );
+            info!(step, total, "{message}");
+            self.ctx.progress().set_message(message);
+            self.ctx
+                .emit(0, metrics_batch(std::slice::from_ref(row))?)?;
+        }
+        self.ctx.check_cancelled()
+    }
+}
+
+/// Rows of the `train_metrics` table.
+pub fn metrics_batch(rows: &[MetricsRow]) -> Result<RecordBatch> {
+    let f = |get: fn(&MetricsRow) -> f64| -> ArrayRef {
+        std::sync::Arc::new(Float64Array::from_iter_values(rows.iter().map(get)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        std::sync::Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.step as i64),
+        )),
+        std::sync::Arc::new(Int32Array::from_iter_values(
+            rows.iter().map(|r| r.epoch as i32),
+        )),
+        f(|r| r.loss),
+        f(|r| r.mlm_loss),
+        f(|r| r.align_loss),
+        f(|r| r.lr_lm),
+        f(|r| r.lr_graph),
+        f(|r| r.tokens_per_second),
+        f(|r| r.seconds),
+    ];
+    Ok(RecordBatch::try_new(misc::train_metrics_schema(), columns)?)
+}
+
+impl TrainStage {
+    fn lm_start(&self, seed: u64) -> LmStart {
+        match self.options.init {
+            Init::Pretrained => LmStart::Pretrained(self.model_dir.clone()),
+            Init::Random => LmStart::Random {
+                config: self.config.clone(),
+                seed,
+            },
+        }
+    }
+
+    fn batch_config(&self, seed: u64) -> BatchConfig {
+        let special = self.tokenizer.special();
+        BatchConfig {
+            seed,
+            batch_size: self.options.batch_size,
+            max_neighbors: self.options.max_neighbors,
+            masking: self.options.mlm,
+            tokens: BatchTokens {
+                cls: special.cls,
+                sep: special.sep,
+                pad: special.pad,
+                mask: special.mask,
+                vocab_size: self.tokenizer.vocab_size() as u32,
+            },
+            linearized: self.options.graph_encoder == GraphEncoderKind::Linearized,
+            max_tokens: self.config.max_position_embeddings,
+        }
+    }
+}
+
+impl Stage for TrainStage {
+    fn fingerprint_files(&self) -> Vec<PathBuf> {
+        model_files(&self.model_dir)
+    }
+
+    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
+        let started = Instant::now();
+        let seed = ctx.seed();
+        let o = &self.options;
+        let samples = ctx.whole(0)?;
+        let subgraphs = ctx.whole(1)?;
+        let names = ctx.whole(2)?;
+        let current = if ctx.has_input(3) {
+            let articles = ctx.whole(3)?;
+            let deletions = ctx.whole_sibling(3, "deletions")?;
+            Some(CurrentArticles::build(&articles, deletions.as_ref())?)
+        } else {
+            None
+        };
+        let holdout = Holdout::new(seed, o.holdout_fraction)?;
+        let filter = SampleFilter {
+            holdout,
+            current: current.as_ref(),
+        };
+        let linearized = o.graph_encoder == GraphEncoderKind::Linearized;
+        let data = TrainingData::load(
+            &samples,
+            &subgraphs,
+            &names,
+            &filter,
+            linearized.then_some(&self.tokenizer),
+        )?;
+        if data.sentences.is_empty() {
+            return Err(BaliError::Spec(format!(
+                "bali_train has no sentence to train on ({} samples read, {} held out, {} not current)",
+                data.stats.samples_read, data.stats.held_out, data.stats.not_current
+            )));
+        }
+        let stats = data.stats.clone();
+        let data = Arc::new(data);
+        let total = o.total_steps(data.sentences.len());
+        let device = o.device.device()?;
+        let start = self.lm_start(seed);
+        let model = BaliModel::new(
+            &start,
+            o.graph_encoder,
+            &o.graph,
+            seed,
+            DType::F32,
+            &device,
+        )?;
+        let optimizer = AdamW::new(&model.varmap, o.optim(), total)?;
+        let config = TrainConfig {
+            total_steps: total,
+            batch: self.batch_config(seed),
+            loss: LossConfig {
+                mlm_weight: o.mlm_weight,
+                align_weight: o.align_weight,
+                temperature: o.temperature,
+            },
+            checkpoint_every: o.checkpoint_every,
+            log_every: o.log_every,
+            seed,
+        };
+        let mut trainer = Trainer::new(&model, optimizer, Arc::clone(&data), config);
+        let scratch = ctx.scratch_dir()?;
+        if trainer.resume(&scratch)?.is_none() && o.continue_training {
+            match ctx.previous_artifact_dir() {
+                Some(dir) if dir.join(CHECKPOINT_FILE).is_file() => {
+                    trainer.continue_from(&dir.join(CHECKPOINT_FILE))?;
+                }
+                _ => info!("continue: true, but no previous run to continue from: training from the start"),
+            }
+        }
+        // Rows logged before an interruption are committed with this partition too.
+        let restored = trainer.metrics().to_vec();
+        if !restored.is_empty() {
+            ctx.emit(0, metrics_batch(&restored)?)?;
+        }
+        ctx.progress().start(total, Unit::Steps);
+        ctx.progress().set_position(trainer.step());
+        let outcome = trainer.run(&scratch, &mut EngineObserver { ctx })?;
+
+        let out = ctx.artifact_dir()?;
+        crate::train::export::export(&model.bert, &self.model_dir, &out.join(MODEL_DIR))?;
+        let checkpoint = out.join(CHECKPOINT_FILE);
+        if std::fs::hard_link(&outcome.final_checkpoint, &checkpoint).is_err() {
+            std::fs::copy(&outcome.final_checkpoint, &checkpoint).at(&checkpoint)?;
+        }
+        let options = serde_json::to_value(o)?;
+        let summary = TrainSummary {
+            format: SUMMARY_FORMAT,
+            options,
+            base_model: BaseModel {
+                dir: self.model_dir.clone(),
+                init: o.init,
+                seed,
+            },
+            holdout: HoldoutRecord {
+                rule: holdout::RULE.to_string(),
+                split: holdout,
+            },
+            steps: outcome.steps,
+            steps_per_epoch: steps_per_epoch(data.sentences.len(), o.batch_size),
+            start: outcome.start.clone(),
+            final_metrics: outcome.metrics.last().cloned(),
+            data: stats,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        summary.write(&out)?;
+        info!(
+            steps = outcome.steps,
+            start = ?outcome.start,
+            final_loss = ?summary.final_metrics.as_ref().map(|m| m.loss),
+            "training finished"
+        );
+        Ok(())
+    }
+}

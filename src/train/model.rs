@@ -1,0 +1,252 @@
+//! The BALI model as the trainer runs it: the shared BERT, the MLM head and the graph side
+//! (GATv2 or GraphSAGE over name features, or the linearised-graph variant), all parameters in
+//! one [`VarMap`], and the loss of one batch.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::align::{alignment_loss, scalar};
+use super::batch::{HostBatch, Padded};
+use super::bert::{mean_pool, pool_spans, Bert, BertConfig, Mode};
+use super::graph::{GraphBatch, GraphConfig, GraphLayerKind, GraphModel};
+use super::linearized::cls_states;
+use super::mlm::MlmHead;
+use super::rng::TrainRng;
+use crate::error::Result;
+
+/// Which graph encoder produces g_v.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphEncoderKind {
+    /// GATv2 layers over star subgraphs of name features (BALI's default).
+    Gatv2,
+    /// GraphSAGE layers (mean aggregation) over the same stars.
+    Graphsage,
+    /// No GNN: each star written out as text and encoded by the shared LM; g_v is `[CLS]`.
+    Linearized,
+}
+
+/// Shape of the GNN (ignored by the linearised variant). Hidden size is the LM's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphOptions {
+    /// Message-passing layers (BALI: 5).
+    pub layers: usize,
+    /// GATv2 attention heads, concatenated; must divide the hidden size (BALI: 2).
+    pub heads: usize,
+    /// Dropout on GATv2 attention coefficients (BALI: 0.1).
+    pub attention_dropout: f64,
+    /// Dropout between layers and in the read-out (BALI: 0.1).
+    pub dropout: f64,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        let g = GraphConfig::default();
+        GraphOptions {
+            layers: g.layers,
+            heads: g.heads,
+            attention_dropout: g.attention_dropout,
+            dropout: g.dropout,
+        }
+    }
+}
+
+/// Where the language model starts.
+#[derive(Debug, Clone)]
+pub enum LmStart {
+    /// A Hugging Face checkpoint directory.
+    Pretrained(PathBuf),
+    /// Random weights for this configuration, reproducible from the seed.
+    Random {
+        /// The encoder's configuration (from the model directory's `config.json`).
+        config: BertConfig,
+        /// Seed of the initialisation.
+        seed: u64,
+    },
+}
+
+impl LmStart {
+    /// The BERT this start describes, registered in `varmap`.
+    pub fn build(&self, varmap: &VarMap, dtype: DType, device: &Device) -> Result<Bert> {
+        match self {
+            LmStart::Pretrained(dir) => Bert::load(dir, varmap, dtype, device),
+            LmStart::Random { config, seed } => {
+                Bert::random(config.clone(), *seed, varmap, dtype, device)
+            }
+        }
+    }
+}
+
+/// Weights of the two losses and the alignment temperature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossConfig {
+    /// Weight of L_MLM.
+    pub mlm_weight: f64,
+    /// Weight of L_align.
+    pub align_weight: f64,
+    /// NT-Xent temperature.
+    pub temperature: f64,
+}
+
+/// The losses of one batch: the total as a tensor to differentiate, the parts as numbers.
+pub struct StepLosses {
+    /// `mlm_weight * mlm + align_weight * align`.
+    pub total: Tensor,
+    /// L_MLM.
+    pub mlm: f64,
+    /// L_align (0 when the batch has no mention of a named concept).
+    pub align: f64,
+}
+
+/// Seed offsets of the fresh parts, so that each draws its own weights from the run's seed.
+const MLM_SEED: u64 = 0x6d6c6d;
+const GRAPH_STREAM: u64 = 0x6772;
+
+/// Every trainable part.
+pub struct BaliModel {
+    /// All parameters, by name (BERT's HF names, `mlm.`, `graph.`, `readout.`).
+    pub varmap: VarMap,
+    /// The shared language model.
+    pub bert: Bert,
+    /// The fresh MLM head.
+    pub mlm: MlmHead,
+    /// The GNN and read-out; `None` for the linearised variant.
+    pub graph: Option<GraphModel>,
+    device: Device,
+}
+
+impl BaliModel {
+    /// Builds the model: the LM from `start`, the heads freshly initialised from `seed`.
+    pub fn new(
+        start: &LmStart,
+        encoder: GraphEncoderKind,
+        graph: &GraphOptions,
+        seed: u64,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<BaliModel> {
+        let varmap = VarMap::new();
+        let bert = start.build(&varmap, dtype, device)?;
+        let config = bert.config().clone();
+        let mlm = MlmHead::new(&config, seed ^ MLM_SEED, &varmap, dtype, device)?;
+        let layer = match encoder {
+            GraphEncoderKind::Gatv2 => Some(GraphLayerKind::Gatv2),
+            GraphEncoderKind::Graphsage => Some(GraphLayerKind::Graphsage),
+            GraphEncoderKind::Linearized => None,
+        };
+        let graph = match layer {
+            Some(layer) => Some(GraphModel::new(
+                &varmap,
+                &GraphConfig {
+                    layer,
+                    layers: graph.layers,
+                    heads: graph.heads,
+                    attention_dropout: graph.attention_dropout,
+                    dropout: graph.dropout,
+                },
+                config.hidden_size,
+                dtype,
+                device,
+                &mut TrainRng::with_stream(seed, GRAPH_STREAM),
+            )?),
+            None => None,
+        };
+        Ok(BaliModel {
+            varmap,
+            bert,
+            mlm,
+            graph,
+            device: device.clone(),
+        })
+    }
+
+    /// The device the parameters live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn ids(&self, p: &Padded) -> Result<(Tensor, Tensor)> {
+        Ok((
+            Tensor::from_slice(&p.ids, (p.rows, p.cols), &self.device)?,
+            Tensor::from_slice(&p.mask, (p.rows, p.cols), &self.device)?,
+        ))
+    }
+
+    /// The losses of `batch` in training mode; dropout masks come from `rng` in a fixed order
+    /// (sentences, then names or linearised stars, then the GNN).
+    pub fn losses(
+        &self,
+        batch: &HostBatch,
+        config: &LossConfig,
+        rng: &mut TrainRng,
+    ) -> Result<StepLosses> {
+        let (ids, mask) = self.ids(&batch.text)?;
+        let hidden = self.bert.forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+        let positions = Tensor::from_slice(
+            &batch.mlm_positions,
+            batch.mlm_positions.len(),
+            &self.device,
+        )?;
+        let labels = Tensor::from_slice(&batch.mlm_labels, batch.mlm_labels.len(), &self.device)?;
+        let mlm = self.mlm.loss(&hidden, &positions, &labels)?;
+        let mut total = (&mlm * config.mlm_weight)?;
+        let mut align_value = 0.0;
+        if !batch.spans.is_empty() && !batch.star_concepts.is_empty() {
+            let mentions = pool_spans(&hidden, &batch.spans)?;
+            let nodes = self.graph_states(batch, rng)?;
+            let align = alignment_loss(
+                &mentions,
+                &batch.span_concepts,
+                &nodes,
+                &batch.star_concepts,
+                config.temperature,
+            )?;
+            align_value = scalar(&align)?;
+            total = (total + (align * config.align_weight)?)?;
+        }
+        Ok(StepLosses {
+            total,
+            mlm: scalar(&mlm)?,
+            align: align_value,
+        })
+    }
+
+    /// g_v for every star of `batch`.
+    fn graph_states(&self, batch: &HostBatch, rng: &mut TrainRng) -> Result<Tensor> {
+        match (&self.graph, &batch.linearized) {
+            (Some(graph), _) => {
+                let (ids, mask) = self.ids(&batch.names)?;
+                let states = self.bert.forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+                let features = mean_pool(&states, &mask)?;
+                let stars = GraphBatch::new(&batch.stars, batch.names.rows, &self.device)?;
+                graph.forward(&features, &stars, Some(rng))
+            }
+            (None, Some(seqs)) => {
+                let (ids, mask) = self.ids(seqs)?;
+                let states = self.bert.forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+                cls_states(&states)
+            }
+            (None, None) => Err(crate::error::BaliError::Internal(
+                "a linearised model got a batch without linearised stars".into(),
+            )),
+        }
+    }
+}
+
+/// The files of a model directory whose contents define the model (config, weights,
+/// tokenizer): the trainer's fingerprinted files.
+pub fn model_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = ["config.json", "model.safetensors"]
+        .iter()
+        .chain(super::export::TOKENIZER_FILES)
+        .map(|f| dir.join(f))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+}
