@@ -168,7 +168,8 @@ impl Stage for EvalStage {
         ] {
             let bert: Bert = start.build(&candle_nn::VarMap::new(), DType::F32, &device)?;
             let d = bert.config().hidden_size;
-            ctx.progress().set_message(format!("{label}: embedding {} names", name_texts.len()));
+            ctx.progress()
+                .set_message(format!("{label}: embedding {} names", name_texts.len()));
             let names = embed(&bert, &tokenizer, &name_texts, o.batch_size, &device)?;
             ctx.progress().inc(1);
             ctx.check_cancelled()?;

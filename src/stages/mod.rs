@@ -24,6 +24,8 @@ pub mod link;
 pub mod samples;
 pub mod sentences;
 pub mod subgraphs;
-pub mod train;
 #[cfg(test)]
 pub(crate) mod testkinds;
+pub mod train;
+#[cfg(test)]
+mod train_tests;

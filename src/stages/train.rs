@@ -32,7 +32,9 @@ use crate::train::bert::BertConfig;
 use crate::train::corpus::{SampleFilter, TrainingData};
 use crate::train::holdout::{self, Holdout};
 use crate::train::mlm::MaskingOptions;
-use crate::train::model::{model_files, BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig};
+use crate::train::model::{
+    model_files, BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig,
+};
 use crate::train::optim::{AdamW, OptimConfig};
 use crate::train::trainer::{MetricsRow, TrainConfig, TrainObserver, Trainer};
 
@@ -457,14 +459,7 @@ impl Stage for TrainStage {
         let total = o.total_steps(data.sentences.len());
         let device = o.device.device()?;
         let start = self.lm_start(seed);
-        let model = BaliModel::new(
-            &start,
-            o.graph_encoder,
-            &o.graph,
-            seed,
-            DType::F32,
-            &device,
-        )?;
+        let model = BaliModel::new(&start, o.graph_encoder, &o.graph, seed, DType::F32, &device)?;
         let optimizer = AdamW::new(&model.varmap, o.optim(), total)?;
         let config = TrainConfig {
             total_steps: total,
@@ -485,7 +480,9 @@ impl Stage for TrainStage {
                 Some(dir) if dir.join(CHECKPOINT_FILE).is_file() => {
                     trainer.continue_from(&dir.join(CHECKPOINT_FILE))?;
                 }
-                _ => info!("continue: true, but no previous run to continue from: training from the start"),
+                _ => info!(
+                    "continue: true, but no previous run to continue from: training from the start"
+                ),
             }
         }
         // Rows logged before an interruption are committed with this partition too.

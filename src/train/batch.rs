@@ -203,7 +203,11 @@ impl BatchMaker {
     fn order(&mut self, epoch: u64) -> &[u32] {
         if self.order.as_ref().map(|(e, _)| *e) != Some(epoch) {
             let mut order: Vec<u32> = (0..self.data.sentences.len() as u32).collect();
-            order.shuffle(&mut keyed_stream(b"bali/train/order", self.config.seed, epoch));
+            order.shuffle(&mut keyed_stream(
+                b"bali/train/order",
+                self.config.seed,
+                epoch,
+            ));
             self.order = Some((epoch, order));
         }
         self.order.as_ref().map_or(&[], |(_, o)| o.as_slice())

@@ -308,7 +308,11 @@ pub fn accuracy(
     const CHUNK: usize = 256;
     for (c, chunk) in mentions.chunks(CHUNK).enumerate() {
         let rows = chunk.len();
-        let q = Tensor::from_slice(&queries[c * CHUNK * d..(c * CHUNK + rows) * d], (rows, d), &cpu)?;
+        let q = Tensor::from_slice(
+            &queries[c * CHUNK * d..(c * CHUNK + rows) * d],
+            (rows, d),
+            &cpu,
+        )?;
         let scores: Vec<Vec<f32>> = q.matmul(&name_matrix)?.to_vec2()?;
         let ranks: Vec<Option<usize>> = scores
             .par_iter()
@@ -332,15 +336,13 @@ pub fn accuracy(
                         continue;
                     }
                     if top.len() < k_max || top.last().is_some_and(|&(ls, _)| s > ls) {
-                        let at = top
-                            .iter()
-                            .position(|&(ts, _)| s > ts)
-                            .unwrap_or(top.len());
+                        let at = top.iter().position(|&(ts, _)| s > ts).unwrap_or(top.len());
                         top.insert(at, (s, c as u32));
                         top.truncate(k_max);
                     }
                 }
-                top.iter().position(|(_, c)| m.gold.binary_search(c).is_ok())
+                top.iter()
+                    .position(|(_, c)| m.gold.binary_search(c).is_ok())
             })
             .collect();
         for rank in ranks.into_iter().flatten() {
@@ -356,4 +358,76 @@ pub fn accuracy(
         at_1: hits[0] as f64 / total,
         at_5: hits[1] as f64 / total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index of three concepts: A ("heart attack", "myocardial infarction"), B ("fever"),
+    /// C ("pyrexia of unknown origin").
+    fn index() -> NameIndex {
+        let mut index = NameIndex::default();
+        for (cui, name) in [
+            ("A", "heart attack"),
+            ("A", "Myocardial infarction"),
+            ("B", "fever"),
+            ("C", "pyrexia of unknown origin"),
+        ] {
+            let next = index.cuis.len() as u32;
+            let c = *index.by_cui.entry(cui.to_string()).or_insert_with(|| {
+                index.cuis.push(cui.to_string());
+                next
+            });
+            let id = index.names.len() as u32;
+            for f in forms(name) {
+                index.by_form.entry(f).or_default().push(id);
+            }
+            index.names.push(name.to_string());
+            index.name_concept.push(c);
+        }
+        index
+    }
+
+    #[test]
+    fn the_matched_synonym_is_found_by_its_normalised_form() {
+        let index = index();
+        assert_eq!(index.names_with_form_of("myocardial  infarction"), [1]);
+        assert_eq!(index.names_with_form_of("Fever"), [2]);
+        assert!(index.names_with_form_of("cough").is_empty());
+    }
+
+    #[test]
+    fn ranks_by_the_best_name_and_leaves_the_matched_synonym_out() -> Result<()> {
+        let index = index();
+        // 2-d unit vectors: names at angles, the mention closest to name 1, then name 0
+        // (both A), then C, then B.
+        let angle = |a: f32| [a.cos(), a.sin()];
+        let names: Vec<f32> = [0.3f32, 0.0, 1.5, 0.6]
+            .iter()
+            .flat_map(|&a| angle(a))
+            .collect();
+        let query: Vec<f32> = angle(0.05).to_vec();
+        let m = |gold: u32, excluded: Vec<u32>| EvalMention {
+            surface: "x".into(),
+            gold: vec![gold],
+            excluded,
+        };
+        // A is first whether or not its closest name is removed (its other name is next).
+        let acc = accuracy(
+            &index,
+            &[m(0, vec![]), m(0, vec![1])],
+            &names,
+            &[query.clone(), query.clone()].concat(),
+            2,
+        )?;
+        assert_eq!((acc.at_1, acc.at_5), (1.0, 1.0));
+        // C ranks second: a miss at 1, a hit at 5.
+        let acc = accuracy(&index, &[m(2, vec![])], &names, &query, 2)?;
+        assert_eq!((acc.at_1, acc.at_5), (0.0, 1.0));
+        // B's only name removed: B cannot be found at all.
+        let acc = accuracy(&index, &[m(1, vec![2])], &names, &query, 2)?;
+        assert_eq!((acc.at_1, acc.at_5), (0.0, 0.0));
+        Ok(())
+    }
 }

@@ -186,7 +186,9 @@ impl BaliModel {
         rng: &mut TrainRng,
     ) -> Result<StepLosses> {
         let (ids, mask) = self.ids(&batch.text)?;
-        let hidden = self.bert.forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+        let hidden = self
+            .bert
+            .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
         let positions = Tensor::from_slice(
             &batch.mlm_positions,
             batch.mlm_positions.len(),
@@ -221,14 +223,18 @@ impl BaliModel {
         match (&self.graph, &batch.linearized) {
             (Some(graph), _) => {
                 let (ids, mask) = self.ids(&batch.names)?;
-                let states = self.bert.forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+                let states = self
+                    .bert
+                    .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
                 let features = mean_pool(&states, &mask)?;
                 let stars = GraphBatch::new(&batch.stars, batch.names.rows, &self.device)?;
                 graph.forward(&features, &stars, Some(rng))
             }
             (None, Some(seqs)) => {
                 let (ids, mask) = self.ids(seqs)?;
-                let states = self.bert.forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+                let states = self
+                    .bert
+                    .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
                 cls_states(&states)
             }
             (None, None) => Err(crate::error::BaliError::Internal(

@@ -316,7 +316,8 @@ impl<'m> Trainer<'m> {
             drop(grads);
             self.step += 1;
             let seconds = started.elapsed().as_secs_f64();
-            let logged = self.config.log_every > 0 && self.step % self.config.log_every == 0
+            let logged = self.config.log_every > 0
+                && self.step.is_multiple_of(self.config.log_every)
                 || self.step == total;
             if logged {
                 self.metrics.push(MetricsRow {
@@ -331,9 +332,13 @@ impl<'m> Trainer<'m> {
                     seconds,
                 });
             }
-            observer.step_done(self.step, total, logged.then(|| self.metrics.last()).flatten())?;
+            observer.step_done(
+                self.step,
+                total,
+                logged.then(|| self.metrics.last()).flatten(),
+            )?;
             let every = self.config.checkpoint_every;
-            if every > 0 && self.step % every == 0 && self.step < total {
+            if every > 0 && self.step.is_multiple_of(every) && self.step < total {
                 self.save(dir)?;
             }
         }
