@@ -17,6 +17,9 @@
 pub mod input;
 pub mod policy;
 pub mod pubmed;
+pub mod rrf;
+pub mod umls;
+pub mod vocab;
 
 use arrow::array::RecordBatch;
 
