@@ -15,6 +15,7 @@
 //! whatever the file size.
 
 pub mod input;
+pub mod obo;
 pub mod policy;
 pub mod pubmed;
 pub mod rrf;
