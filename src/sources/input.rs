@@ -233,7 +233,7 @@ impl ChunkReader {
 
     /// Appends the next chunk to the unconsumed rest of the current one, so that a search
     /// can see across the boundary. False at the end of the stream.
-    fn append_next_chunk(&mut self) -> io::Result<bool> {
+    pub fn append_next_chunk(&mut self) -> io::Result<bool> {
         match self.receive()? {
             None => Ok(false),
             Some(next) => {

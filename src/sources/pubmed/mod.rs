@@ -21,6 +21,7 @@
 mod batch;
 mod parser;
 mod record;
+mod skip;
 pub mod text;
 
 use std::path::Path;

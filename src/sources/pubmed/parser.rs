@@ -17,7 +17,7 @@ use quick_xml::encoding::EncodingError;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use crate::error::Result;
+use crate::error::{BaliError, Result};
 use crate::sources::input::ChunkReader;
 use crate::sources::policy::{file_name, ErrorPolicy, Location, ReadStats, Rejects};
 use crate::sources::Emit;
@@ -25,6 +25,7 @@ use crate::tables::TableType;
 
 use super::batch::{ArticlesBuilder, DeletionsBuilder};
 use super::record::{Chemical, Mesh, OtherAbstract, Record, RecordKind, Section, Span};
+use super::skip::{Skip, Skipper};
 use super::text::Normalizer;
 use super::PubmedReadOptions;
 
@@ -200,6 +201,12 @@ struct Open {
 /// What the event loop does after an event.
 enum Step {
     Continue,
+    /// The element just started is of no use: skip its subtree without tokenising it.
+    Skip,
+    /// The input ended.
+    End,
+    /// The decompressed stream failed (truncated or corrupt gzip, read error).
+    Broken,
     /// The input is not well-formed at this absolute offset, for this reason: reject what is
     /// open and resynchronise.
     Malformed(u64, String),
@@ -214,14 +221,17 @@ pub(super) fn read(
 ) -> Result<ReadStats> {
     let mut parser = Parser::new(path, options)?;
     let resync = AhoCorasick::new(RECORD_STARTS)
-        .map_err(|e| crate::error::BaliError::Internal(format!("record start patterns: {e}")))?;
+        .map_err(|e| BaliError::Internal(format!("record start patterns: {e}")))?;
     let longest = RECORD_STARTS.iter().map(|p| p.len()).max().unwrap_or(1);
+    let mut skipper = Skipper::new();
 
     let mut input = input;
     if parser.quarantine {
         input.start_recording();
     }
     let mut xml = xml_reader(input);
+    // Absolute offset of the reader's position 0: the reader restarts after bad input, and
+    // skipped subtrees are consumed behind its back.
     let mut base = 0u64;
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
@@ -229,34 +239,56 @@ pub(super) fn read(
         buf.clear();
         let event = xml.read_event_into(&mut buf);
         let step = match event {
-            Ok(Event::Start(e)) => parser.start(&e, before, xml.get_mut(), emit)?,
+            Ok(Event::Start(e)) => match parser.start(&e, before, false, xml.get_mut(), emit)? {
+                Step::Skip => {
+                    let from = xml.get_ref().offset();
+                    let skipped = skipper.skip(xml.get_mut(), e.name().into_inner());
+                    base += xml.get_ref().offset() - from;
+                    match skipped {
+                        Ok(Skip::Closed) => Step::Continue,
+                        Ok(Skip::Malformed(at, reason)) => Step::Malformed(at, reason),
+                        Ok(Skip::Eof) => Step::End,
+                        Err(_) => Step::Broken,
+                    }
+                }
+                step => step,
+            },
+            Ok(Event::Empty(e)) => match parser.start(&e, before, true, xml.get_mut(), emit)? {
+                Step::Continue => parser.end(e.name().into_inner(), before, xml.get_mut(), emit)?,
+                step => step,
+            },
             Ok(Event::End(e)) => parser.end(e.name().into_inner(), before, xml.get_mut(), emit)?,
             Ok(Event::Text(text)) => parser.text(&text),
             Ok(Event::CData(text)) => parser.text(&text),
             Ok(Event::GeneralRef(reference)) => parser.reference(&reference),
-            Ok(Event::Eof) => {
-                parser.end_of_input(before, xml.get_ref(), emit)?;
-                break;
-            }
+            Ok(Event::Eof) => Step::End,
             Ok(_) => Step::Continue,
-            Err(quick_xml::Error::Io(_)) => {
-                let failure = xml.get_ref().failure().unwrap_or("read error").to_string();
-                parser.broken_stream(before, &failure, xml.get_ref(), emit)?;
-                break;
-            }
+            Err(quick_xml::Error::Io(_)) => Step::Broken,
             Err(quick_xml::Error::Encoding(EncodingError::Utf8(e))) => Step::Malformed(
                 before + e.valid_up_to() as u64,
                 format!("invalid UTF-8: {e}"),
             ),
             Err(e) => Step::Malformed(base + xml.error_position(), e.to_string()),
         };
-        if let Step::Malformed(at, reason) = step {
-            let mut input = xml.into_inner();
-            let resumed = parser.malformed(at, &reason, &mut input, &resync, longest, emit)?;
-            base = input.offset();
-            xml = xml_reader(input);
-            if !resumed {
+        match step {
+            Step::Continue | Step::Skip => {}
+            Step::End => {
+                parser.end_of_input(base + xml.buffer_position(), xml.get_ref(), emit)?;
                 break;
+            }
+            Step::Broken => {
+                let failure = xml.get_ref().failure().unwrap_or("read error").to_string();
+                parser.broken_stream(before, &failure, xml.get_ref(), emit)?;
+                break;
+            }
+            Step::Malformed(at, reason) => {
+                let mut input = xml.into_inner();
+                let resumed = parser.malformed(at, &reason, &mut input, &resync, longest, emit)?;
+                base = input.offset();
+                xml = xml_reader(input);
+                if !resumed {
+                    break;
+                }
             }
         }
     }
@@ -269,7 +301,8 @@ fn xml_reader(input: ChunkReader) -> Reader<ChunkReader> {
     // End tags are matched by the parser's own stack, which survives resynchronisation.
     config.check_end_names = false;
     config.allow_unmatched_ends = true;
-    config.expand_empty_elements = true;
+    // Empty elements stay `Empty` events: a `Start` must have an end tag for skipping.
+    config.expand_empty_elements = false;
     config.trim_text(false);
     xml
 }
@@ -316,10 +349,12 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// A start tag (`empty` for `<x/>`, whose end the caller then handles).
     fn start(
         &mut self,
         e: &BytesStart<'_>,
         at: u64,
+        empty: bool,
         input: &mut ChunkReader,
         emit: &mut Emit<'_>,
     ) -> Result<Step> {
@@ -440,6 +475,9 @@ impl<'a> Parser<'a> {
                 elem = Elem::Other;
             }
             _ => {}
+        }
+        if elem == Elem::Other && !empty {
+            return Ok(Step::Skip);
         }
         if elem.captures() {
             self.capture = Some(Normalizer::new(&self.record.arena));
