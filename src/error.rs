@@ -137,7 +137,11 @@ impl BaliError {
     }
 
     /// Bad data in `file` at `position`.
-    pub fn bad_input(file: impl AsRef<Path>, position: Position, reason: impl Into<String>) -> Self {
+    pub fn bad_input(
+        file: impl AsRef<Path>,
+        position: Position,
+        reason: impl Into<String>,
+    ) -> Self {
         BaliError::BadInput {
             file: file.as_ref().to_path_buf(),
             position,
@@ -154,7 +158,9 @@ impl BaliError {
     pub fn is_cancelled(&self) -> bool {
         match self {
             BaliError::Cancelled => true,
-            BaliError::Stage { source, .. } | BaliError::Context(_, source) => source.is_cancelled(),
+            BaliError::Stage { source, .. } | BaliError::Context(_, source) => {
+                source.is_cancelled()
+            }
             _ => false,
         }
     }

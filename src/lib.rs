@@ -13,9 +13,14 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod cli;
+pub mod engine;
 pub mod error;
+pub mod inspect;
 pub mod sources;
+pub mod spec;
 pub mod stages;
+pub mod store;
 pub mod tables;
 pub mod train;
 

@@ -9,7 +9,8 @@ use super::{col, table};
 pub const DESCRIPTION: &str =
     "Concept names: one row per kept MRCONSO atom (or OBO term name and synonym), duplicates of (cui, name) removed";
 /// What a `semantic_types` table holds.
-pub const SEMANTIC_TYPES_DESCRIPTION: &str = "Semantic types of concepts (MRSTY layout); OBO terms get their ontology's namespace";
+pub const SEMANTIC_TYPES_DESCRIPTION: &str =
+    "Semantic types of concepts (MRSTY layout); OBO terms get their ontology's namespace";
 
 /// Schema of `concepts`.
 pub fn schema() -> SchemaRef {
@@ -43,11 +44,36 @@ pub fn semantic_types_schema() -> SchemaRef {
         SEMANTIC_TYPES_DESCRIPTION,
         vec![
             col("cui", DataType::Utf8, false, "Concept identifier"),
-            col("tui", DataType::Utf8, false, "Semantic type identifier (MRSTY TUI, e.g. T047)"),
-            col("stn", DataType::Utf8, true, "Semantic type tree number (MRSTY STN)"),
-            col("sty", DataType::Utf8, false, "Semantic type name (MRSTY STY, e.g. Disease or Syndrome)"),
-            col("source_file", DataType::Utf8, false, "File the row was read from"),
-            col("line", DataType::Int64, false, "1-based line number in that file"),
+            col(
+                "tui",
+                DataType::Utf8,
+                false,
+                "Semantic type identifier (MRSTY TUI, e.g. T047)",
+            ),
+            col(
+                "stn",
+                DataType::Utf8,
+                true,
+                "Semantic type tree number (MRSTY STN)",
+            ),
+            col(
+                "sty",
+                DataType::Utf8,
+                false,
+                "Semantic type name (MRSTY STY, e.g. Disease or Syndrome)",
+            ),
+            col(
+                "source_file",
+                DataType::Utf8,
+                false,
+                "File the row was read from",
+            ),
+            col(
+                "line",
+                DataType::Int64,
+                false,
+                "1-based line number in that file",
+            ),
         ],
     )
 }

@@ -10,18 +10,44 @@ pub const REJECTS_DESCRIPTION: &str =
 /// What a `train_metrics` table holds.
 pub const TRAIN_METRICS_DESCRIPTION: &str = "Training metrics, one row per logged optimiser step";
 /// What a `linking_eval` table holds.
-pub const LINKING_EVAL_DESCRIPTION: &str = "Zero-shot entity linking accuracy of the base and the aligned model";
+pub const LINKING_EVAL_DESCRIPTION: &str =
+    "Zero-shot entity linking accuracy of the base and the aligned model";
 
 /// Schema of `rejects`.
 pub fn rejects_schema() -> SchemaRef {
     table(
         REJECTS_DESCRIPTION,
         vec![
-            col("source_file", DataType::Utf8, false, "File the record came from"),
-            col("line", DataType::Int64, true, "1-based line of the record start, when known"),
-            col("byte_offset", DataType::Int64, true, "Byte offset of the record start in the decompressed stream, when known"),
-            col("reason", DataType::Utf8, false, "Why the record was rejected"),
-            col("raw", DataType::Binary, false, "The raw bytes of the record (or of its readable prefix)"),
+            col(
+                "source_file",
+                DataType::Utf8,
+                false,
+                "File the record came from",
+            ),
+            col(
+                "line",
+                DataType::Int64,
+                true,
+                "1-based line of the record start, when known",
+            ),
+            col(
+                "byte_offset",
+                DataType::Int64,
+                true,
+                "Byte offset of the record start in the decompressed stream, when known",
+            ),
+            col(
+                "reason",
+                DataType::Utf8,
+                false,
+                "Why the record was rejected",
+            ),
+            col(
+                "raw",
+                DataType::Binary,
+                false,
+                "The raw bytes of the record (or of its readable prefix)",
+            ),
         ],
     )
 }
@@ -34,12 +60,42 @@ pub fn train_metrics_schema() -> SchemaRef {
             col("step", DataType::Int64, false, "Optimiser step (1-based)"),
             col("epoch", DataType::Int32, false, "Epoch (0-based)"),
             col("loss", DataType::Float64, false, "Total loss"),
-            col("mlm_loss", DataType::Float64, false, "Masked-language-model loss"),
-            col("align_loss", DataType::Float64, false, "Alignment (NT-Xent) loss"),
-            col("lr_lm", DataType::Float64, false, "Learning rate of the language-model group"),
-            col("lr_graph", DataType::Float64, false, "Learning rate of the graph encoder and heads"),
-            col("tokens_per_second", DataType::Float64, false, "Text and name tokens processed per second in this step"),
-            col("seconds", DataType::Float64, false, "Wall-clock seconds of the step"),
+            col(
+                "mlm_loss",
+                DataType::Float64,
+                false,
+                "Masked-language-model loss",
+            ),
+            col(
+                "align_loss",
+                DataType::Float64,
+                false,
+                "Alignment (NT-Xent) loss",
+            ),
+            col(
+                "lr_lm",
+                DataType::Float64,
+                false,
+                "Learning rate of the language-model group",
+            ),
+            col(
+                "lr_graph",
+                DataType::Float64,
+                false,
+                "Learning rate of the graph encoder and heads",
+            ),
+            col(
+                "tokens_per_second",
+                DataType::Float64,
+                false,
+                "Text and name tokens processed per second in this step",
+            ),
+            col(
+                "seconds",
+                DataType::Float64,
+                false,
+                "Wall-clock seconds of the step",
+            ),
         ],
     )
 }
@@ -50,10 +106,30 @@ pub fn linking_eval_schema() -> SchemaRef {
         LINKING_EVAL_DESCRIPTION,
         vec![
             col("model", DataType::Utf8, false, "base or aligned"),
-            col("mentions", DataType::Int64, false, "Held-out mentions evaluated"),
-            col("concepts", DataType::Int64, false, "Concept names in the index"),
-            col("acc_at_1", DataType::Float64, false, "Share of mentions whose top-ranked concept is gold"),
-            col("acc_at_5", DataType::Float64, false, "Share of mentions with a gold concept in the top 5"),
+            col(
+                "mentions",
+                DataType::Int64,
+                false,
+                "Held-out mentions evaluated",
+            ),
+            col(
+                "concepts",
+                DataType::Int64,
+                false,
+                "Concept names in the index",
+            ),
+            col(
+                "acc_at_1",
+                DataType::Float64,
+                false,
+                "Share of mentions whose top-ranked concept is gold",
+            ),
+            col(
+                "acc_at_5",
+                DataType::Float64,
+                false,
+                "Share of mentions with a gold concept in the top 5",
+            ),
         ],
     )
 }

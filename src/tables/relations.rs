@@ -14,12 +14,37 @@ pub fn schema() -> SchemaRef {
         DESCRIPTION,
         vec![
             col("cui1", DataType::Utf8, false, "First concept (MRREL CUI1)"),
-            col("rel", DataType::Utf8, false, "Relationship of cui2 to cui1 (MRREL REL: PAR, CHD, RB, RN, RO, SY, ...)"),
+            col(
+                "rel",
+                DataType::Utf8,
+                false,
+                "Relationship of cui2 to cui1 (MRREL REL: PAR, CHD, RB, RN, RO, SY, ...)",
+            ),
             col("cui2", DataType::Utf8, false, "Second concept (MRREL CUI2)"),
-            col("rela", DataType::Utf8, true, "Relationship attribute (MRREL RELA, e.g. isa, may_treat; OBO relationship type)"),
-            col("sab", DataType::Utf8, false, "Source vocabulary asserting the relation"),
-            col("source_file", DataType::Utf8, false, "File the row was read from"),
-            col("line", DataType::Int64, false, "1-based line number in that file"),
+            col(
+                "rela",
+                DataType::Utf8,
+                true,
+                "Relationship attribute (MRREL RELA, e.g. isa, may_treat; OBO relationship type)",
+            ),
+            col(
+                "sab",
+                DataType::Utf8,
+                false,
+                "Source vocabulary asserting the relation",
+            ),
+            col(
+                "source_file",
+                DataType::Utf8,
+                false,
+                "File the row was read from",
+            ),
+            col(
+                "line",
+                DataType::Int64,
+                false,
+                "1-based line number in that file",
+            ),
         ],
     )
 }

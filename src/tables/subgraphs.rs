@@ -11,9 +11,19 @@ pub const DESCRIPTION: &str = "Local subgraphs: one row per mentioned concept wi
 pub fn schema() -> SchemaRef {
     let neighbour = struct_of(vec![
         col("cui", DataType::Utf8, false, "Neighbouring concept"),
-        col("rel", DataType::Utf8, false, "REL of the edge (neighbour to target)"),
+        col(
+            "rel",
+            DataType::Utf8,
+            false,
+            "REL of the edge (neighbour to target)",
+        ),
         col("rela", DataType::Utf8, true, "RELA of the edge"),
-        col("hops", DataType::Int32, false, "Distance from the target (1 unless the hops option is larger)"),
+        col(
+            "hops",
+            DataType::Int32,
+            false,
+            "Distance from the target (1 unless the hops option is larger)",
+        ),
     ]);
     table(
         DESCRIPTION,

@@ -67,7 +67,8 @@ pub fn check(
             let f_minus: f64 = loss()?.to_dtype(DType::F64)?.to_scalar()?;
             var.set(&original)?;
             let numeric = (f_plus - f_minus) / (2.0 * eps);
-            let err = (analytic[i] - numeric).abs() / 1f64.max(analytic[i].abs()).max(numeric.abs());
+            let err =
+                (analytic[i] - numeric).abs() / 1f64.max(analytic[i].abs()).max(numeric.abs());
             if err > result.max_error {
                 result.max_error = err;
                 result.worst = (vi, i);
@@ -88,7 +89,12 @@ mod tests {
         let dev = Device::Cpu;
         let x = Var::from_tensor(&Tensor::new(&[0.3f64, -1.2, 2.0], &dev)?)?;
         // d/dx sum(x^3) = 3x^2
-        let out = check(&[x.clone()], || Ok(x.as_tensor().powf(3.0)?.sum_all()?), 1e-5, 3)?;
+        let out = check(
+            std::slice::from_ref(&x),
+            || Ok(x.as_tensor().powf(3.0)?.sum_all()?),
+            1e-5,
+            3,
+        )?;
         assert!(out.max_error < 1e-7, "{out:?}");
         assert_eq!(out.probed, 3);
         Ok(())
@@ -99,7 +105,12 @@ mod tests {
         let dev = Device::Cpu;
         let x = Var::from_tensor(&Tensor::new(&[0.3f64, -1.2], &dev)?)?;
         // detach() cuts the graph: the check must fail rather than pass vacuously.
-        let res = check(&[x.clone()], || Ok(x.as_tensor().detach().sqr()?.sum_all()?), 1e-5, 2);
+        let res = check(
+            std::slice::from_ref(&x),
+            || Ok(x.as_tensor().detach().sqr()?.sum_all()?),
+            1e-5,
+            2,
+        );
         assert!(res.is_err());
         Ok(())
     }

@@ -3,4 +3,10 @@
 //! Nothing here reads YAML or argv: the `bali_train` and `eval_linking` stage kinds resolve
 //! their options and call in.
 
+pub mod align;
+pub mod checkpoint;
 pub mod gradcheck;
+pub mod graph;
+pub mod linearized;
+pub mod optim;
+pub mod rng;

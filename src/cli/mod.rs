@@ -1,0 +1,195 @@
+//! The command line: parses arguments, calls one library function per command, prints.
+//!
+//! Exit codes: 0 success, 1 a stage failed (or a command failed while running), 2 a usage or
+//! validation error, 130 interrupted by Ctrl-C.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::ProgressMode;
+use crate::inspect::OutputFormat;
+
+/// bali: PubMed + UMLS -> a knowledge-aligned biomedical language model, as a pipeline.
+#[derive(Debug, Parser)]
+#[command(name = "bali", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// More logging (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only warnings and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Progress display.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ProgressArg {
+    /// Bars on a terminal, log lines otherwise.
+    Auto,
+    /// Bars.
+    Bars,
+    /// Log lines.
+    Log,
+    /// Nothing.
+    None,
+}
+
+impl From<ProgressArg> for ProgressMode {
+    fn from(p: ProgressArg) -> ProgressMode {
+        match p {
+            ProgressArg::Auto => ProgressMode::Auto,
+            ProgressArg::Bars => ProgressMode::Bars,
+            ProgressArg::Log => ProgressMode::Log,
+            ProgressArg::None => ProgressMode::Hidden,
+        }
+    }
+}
+
+/// Arguments shared by commands that load a pipeline.
+#[derive(Debug, clap::Args)]
+pub struct PipelineArgs {
+    /// The pipeline file.
+    pub pipeline: PathBuf,
+    /// Checkpoint store (overrides `workdir:` in the file).
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+    /// Override a stage option: --set STAGE.OPTION=VALUE (VALUE is YAML: 3, true, [a, b]).
+    #[arg(long = "set", value_name = "STAGE.OPTION=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a pipeline: build every partition that is missing or stale, skip the rest.
+    Run {
+        /// The pipeline.
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// Run only this stage and what it needs upstream (repeatable).
+        #[arg(long, value_name = "STAGE")]
+        only: Vec<String>,
+        /// Show what would run, and why, without running anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check a pipeline file; report every problem with file:line:column. Runs nothing.
+    Validate {
+        /// The pipeline.
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+    },
+    /// Per stage and partition: fresh, stale (and why) or missing. Runs nothing.
+    Status {
+        /// The pipeline.
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// List fresh partitions too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a stage's outputs, schema, partitions, Parquet metadata and sample rows.
+    Inspect {
+        /// WORKDIR/STAGE (or a WORKDIR to list its stages).
+        path: PathBuf,
+        /// Which output of the stage.
+        #[arg(long)]
+        output: Option<String>,
+        /// Sample rows to show.
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+        /// Only this partition.
+        #[arg(long)]
+        partition: Option<String>,
+    },
+    /// Query every stage output with SQL (DataFusion). `SHOW TABLES` lists them.
+    Sql {
+        /// The query.
+        query: String,
+        /// Checkpoint store to query.
+        #[arg(long, required_unless_present = "pipeline")]
+        workdir: Option<PathBuf>,
+        /// Take the workdir from this pipeline file instead.
+        #[arg(long, short = 'p')]
+        pipeline: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
+        /// Widest cell in table format.
+        #[arg(long, default_value_t = 80)]
+        max_width: usize,
+    },
+    /// List the stage kinds, or show one kind's inputs, outputs and options.
+    Kinds {
+        /// A kind to describe.
+        kind: Option<String>,
+    },
+    /// Print the JSON Schema of pipeline files (for editor completion and checks).
+    Schema,
+}
+
+/// Runs the CLI with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = match e.downcast_ref::<crate::BaliError>() {
+                Some(b) => b.exit_code(),
+                None => 1,
+            };
+            eprintln!("{}", render_error(&e));
+            ExitCode::from(code as u8)
+        }
+    }
+}
+
+fn render_error(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<crate::BaliError>() {
+        // Validation errors are already fully rendered.
+        Some(crate::BaliError::Spec(text)) => text.clone(),
+        _ => {
+            let mut s = format!("error: {e}");
+            let mut source = e.source();
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                if !s.contains(&text) {
+                    s.push_str(&format!("\n  caused by: {text}"));
+                }
+                source = cause.source();
+            }
+            s
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if quiet {
+        "warn"
+    } else {
+        match verbose {
+            0 => "warn,bali=info",
+            1 => "info,bali=debug",
+            _ => "debug,bali=trace",
+        }
+    };
+    let filter = EnvFilter::try_from_env("BALI_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

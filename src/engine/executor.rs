@@ -1,0 +1,730 @@
+//! Runs a plan: one thread per stage with work to do, bounded channels between them, commits
+//! partition by partition, a report at the end.
+//!
+//! Streaming: a stage whose only partitioned input is being built in the same run receives it
+//! through a bounded crossbeam channel (`channel_capacity` batches), so a slow consumer slows its
+//! producer and memory stays flat however large the input. Everything else (whole dimension
+//! tables, second partitioned inputs, partitions that were already fresh) is read from the
+//! committed checkpoints, after waiting for the producer to commit them. Streaming is skipped
+//! where it could deadlock: when the consumer also waits for a whole table that depends on the
+//! streaming producer.
+
+use std::collections::{BTreeSet, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::Utc;
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+
+use super::context::{send, Board, Cancel, Msg, PartitionCtx, Shared, StreamIn};
+use super::progress::{ProgressHub, ProgressMode};
+use super::report::{new_run_id, PartitionReport, RunReport, StageReport};
+use super::stage::InputMode;
+use super::state::{natural_cmp, plan_state, StageState};
+use crate::error::{BaliError, Result};
+use crate::spec::Plan;
+use crate::store::{FileHashCache, Manifest, PartitionRecord, PartitionWriter, Store};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Run only these stages and the upstream stages they need (empty: every stage).
+    pub only: Vec<String>,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// Set by a Ctrl-C handler: the run stops cleanly and commits nothing half-done.
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Batches in flight on each channel between two stages.
+    pub channel_capacity: usize,
+    /// Rows per batch when reading checkpoints.
+    pub read_batch_size: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            only: Vec::new(),
+            progress: ProgressMode::Auto,
+            interrupt: None,
+            channel_capacity: 4,
+            read_batch_size: 8192,
+        }
+    }
+}
+
+/// The result of a run: the report (always written) and the error that stopped it, if any.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// What happened.
+    pub report: RunReport,
+    /// Where the report was written.
+    pub report_path: Option<PathBuf>,
+    /// The first error, when a stage failed or the run was interrupted.
+    pub error: Option<BaliError>,
+}
+
+/// The stages `only` selects: each named stage and everything upstream of it. Unknown names are
+/// a usage error.
+pub fn select_stages(plan: &Plan, only: &[String]) -> Result<Vec<bool>> {
+    if only.is_empty() {
+        return Ok(vec![true; plan.stages.len()]);
+    }
+    let mut selected = vec![false; plan.stages.len()];
+    let mut stack = Vec::new();
+    for name in only {
+        let ix = plan.index_of(name).ok_or_else(|| {
+            let hint = crate::spec::did_you_mean(name, plan.stages.iter().map(|s| s.name.as_str()))
+                .unwrap_or_default();
+            BaliError::Spec(format!("error: --only names unknown stage `{name}` {hint}"))
+        })?;
+        stack.push(ix);
+    }
+    while let Some(ix) = stack.pop() {
+        if !selected[ix] {
+            selected[ix] = true;
+            stack.extend(plan.stages[ix].inputs.iter().flatten().map(|i| i.producer));
+        }
+    }
+    Ok(selected)
+}
+
+/// Runs the plan.
+pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
+    let started_at = Utc::now();
+    let t0 = Instant::now();
+    let store = Store::open(&plan.workdir)?;
+    let _lock = store.lock()?;
+    let hashes = FileHashCache::load(store.cache_dir().join("file_hashes.json"));
+    let states = plan_state(plan, &store, &hashes)?;
+    let selected = select_stages(plan, &opts.only)?;
+    let running: Vec<bool> = (0..plan.stages.len())
+        .map(|i| selected[i] && states[i].needs_run())
+        .collect();
+    let run_id = new_run_id(started_at);
+
+    // Debris of interrupted runs goes before anything is written.
+    for (i, stage) in plan.stages.iter().enumerate() {
+        if running[i] {
+            let report = store
+                .stage(&stage.name)
+                .clean(states[i].manifest.as_ref())?;
+            if report.tmp_removed || report.orphans_removed > 0 {
+                tracing::info!(
+                    "{}: removed the leftovers of an interrupted run ({} orphaned files)",
+                    stage.name,
+                    report.orphans_removed
+                );
+            }
+        }
+    }
+
+    // Channels for streamed inputs.
+    let n = plan.stages.len();
+    let mut tees: Vec<Vec<Vec<Sender<Msg>>>> = plan
+        .stages
+        .iter()
+        .map(|s| vec![Vec::new(); s.kind.outputs.len()])
+        .collect();
+    let mut streams: Vec<Option<(usize, Receiver<Msg>)>> = (0..n).map(|_| None).collect();
+    let ancestors = ancestor_sets(plan);
+    for (c, stage) in plan.stages.iter().enumerate() {
+        if !running[c] {
+            continue;
+        }
+        let partitioned: Vec<(usize, &crate::spec::PlannedInput)> = stage
+            .inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, inp)| inp.as_ref().map(|inp| (i, inp)))
+            .filter(|(_, inp)| inp.decl.mode == InputMode::Partitioned)
+            .collect();
+        if partitioned.len() != 1 {
+            continue;
+        }
+        let (index, inp) = partitioned[0];
+        if !running[inp.producer] {
+            continue;
+        }
+        let whole_depends_on_producer = stage
+            .inputs
+            .iter()
+            .flatten()
+            .filter(|i| i.decl.mode == InputMode::Whole)
+            .any(|i| i.producer == inp.producer || ancestors[i.producer].contains(&inp.producer));
+        if whole_depends_on_producer {
+            continue;
+        }
+        let (tx, rx) = bounded(opts.channel_capacity.max(1));
+        tees[inp.producer][inp.output].push(tx);
+        streams[c] = Some((index, rx));
+    }
+
+    let pending: Vec<Option<HashSet<String>>> = (0..n)
+        .map(|i| {
+            running[i].then(|| {
+                states[i]
+                    .partitions
+                    .iter()
+                    .filter(|p| p.status.needs_run())
+                    .map(|p| p.key.clone())
+                    .collect()
+            })
+        })
+        .collect();
+    let manifests = plan
+        .stages
+        .iter()
+        .zip(&states)
+        .map(|(s, st)| {
+            Mutex::new(st.manifest.clone().unwrap_or_else(|| {
+                Manifest::new(
+                    &s.name,
+                    s.kind.name,
+                    s.kind
+                        .outputs
+                        .iter()
+                        .map(|o| (o.name.to_string(), o.table.to_string()))
+                        .collect(),
+                )
+            }))
+        })
+        .collect();
+    let shared = Shared {
+        plan,
+        store: store.clone(),
+        states,
+        manifests,
+        board: Board::new(pending),
+        cancel: Cancel::new(opts.interrupt.clone()),
+        run_id: run_id.clone(),
+        read_batch_size: opts.read_batch_size,
+    };
+    let hub = ProgressHub::new(opts.progress);
+
+    let mut results: Vec<Option<(StageReport, Option<BaliError>)>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        let shared = &shared;
+        let hub = &hub;
+        for (i, stage) in plan.stages.iter().enumerate() {
+            if !running[i] {
+                continue;
+            }
+            let my_tees = std::mem::take(&mut tees[i]);
+            let stream = streams[i].take();
+            let handle = std::thread::Builder::new()
+                .name(format!("stage-{}", stage.name))
+                .spawn_scoped(scope, move || {
+                    let (report, error) = run_stage(shared, hub, i, my_tees, stream);
+                    if error.is_some() {
+                        shared.cancel.set();
+                        shared.board.mark_failed(i);
+                    } else {
+                        shared.board.mark_finished(i);
+                    }
+                    (report, error)
+                });
+            match handle {
+                Ok(h) => handles.push((i, h)),
+                Err(e) => {
+                    shared.cancel.set();
+                    shared.board.mark_failed(i);
+                    results[i] = Some((
+                        skipped_report(shared, i, "not_run"),
+                        Some(BaliError::Internal(format!("cannot start a thread: {e}"))),
+                    ));
+                }
+            }
+        }
+        // Senders not handed to a running producer are dropped here.
+        drop(tees);
+        for (i, h) in handles {
+            let r = h.join().unwrap_or_else(|panic| {
+                shared.cancel.set();
+                shared.board.mark_failed(i);
+                (
+                    skipped_report(shared, i, "failed"),
+                    Some(BaliError::Internal(format!(
+                        "stage thread panicked: {}",
+                        panic_message(&panic)
+                    ))),
+                )
+            });
+            results[i] = Some(r);
+        }
+    });
+
+    // The first real error (not a cancellation caused by it) is the run's error.
+    let mut error: Option<BaliError> = None;
+    let mut stages = Vec::with_capacity(n);
+    for (i, r) in results.into_iter().enumerate() {
+        let (report, err) = r.unwrap_or_else(|| (skipped_report(&shared, i, "skipped"), None));
+        if let Some(e) = err {
+            let replace = match &error {
+                None => true,
+                Some(prev) => prev.is_cancelled() && !e.is_cancelled(),
+            };
+            if replace {
+                error = Some(e);
+            }
+        }
+        stages.push(report);
+    }
+    let interrupted = shared.cancel.interrupted();
+    let status = match (&error, interrupted) {
+        (None, _) => "ok",
+        (Some(_), true) => "interrupted",
+        (Some(_), false) => "failed",
+    };
+    let report = RunReport {
+        run_id,
+        pipeline: plan.name.clone(),
+        pipeline_file: plan.file.display().to_string(),
+        workdir: plan.workdir.display().to_string(),
+        started_at,
+        finished_at: Utc::now(),
+        seconds: t0.elapsed().as_secs_f64(),
+        status: status.to_string(),
+        error: error.as_ref().map(|e| e.to_string()),
+        stages,
+    };
+    let report_path = match report.write(&store.runs_dir()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::warn!("could not write the run report: {e}");
+            None
+        }
+    };
+    Ok(RunOutcome {
+        report,
+        report_path,
+        error,
+    })
+}
+
+fn ancestor_sets(plan: &Plan) -> Vec<HashSet<usize>> {
+    let mut out: Vec<HashSet<usize>> = Vec::with_capacity(plan.stages.len());
+    for stage in &plan.stages {
+        let mut set = HashSet::new();
+        for inp in stage.inputs.iter().flatten() {
+            set.insert(inp.producer);
+            set.extend(out[inp.producer].iter().copied());
+        }
+        out.push(set);
+    }
+    out
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn skipped_report(shared: &Shared<'_>, i: usize, action: &str) -> StageReport {
+    let stage = &shared.plan.stages[i];
+    let state = &shared.states[i];
+    StageReport {
+        stage: stage.name.clone(),
+        kind: stage.kind.name.to_string(),
+        partitions_skipped: state
+            .partitions
+            .iter()
+            .filter(|p| !p.status.needs_run())
+            .count(),
+        partitions: state
+            .partitions
+            .iter()
+            .map(|p| PartitionReport {
+                key: p.key.clone(),
+                action: if p.status.needs_run() {
+                    action.to_string()
+                } else {
+                    "skipped".into()
+                },
+                reason: if p.status.needs_run() {
+                    format!("{} (not selected)", p.status.describe())
+                } else {
+                    "fresh".into()
+                },
+                rows_out: 0,
+                seconds: 0.0,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn run_stage(
+    shared: &Shared<'_>,
+    hub: &ProgressHub,
+    i: usize,
+    tees: Vec<Vec<Sender<Msg>>>,
+    stream: Option<(usize, Receiver<Msg>)>,
+) -> (StageReport, Option<BaliError>) {
+    let stage = &shared.plan.stages[i];
+    let state: &StageState = &shared.states[i];
+    let mut report = StageReport {
+        stage: stage.name.clone(),
+        kind: stage.kind.name.to_string(),
+        ..Default::default()
+    };
+    let to_run: Vec<&super::state::PartitionPlan> = state
+        .partitions
+        .iter()
+        .filter(|p| p.status.needs_run())
+        .collect();
+    let progress = hub.stage(&stage.name, to_run.len());
+    // Keys the streaming producer will send, which we must consume even when ours are fresh.
+    let streamed_keys: BTreeSet<String> = match &stream {
+        Some((index, _)) => stage.inputs[*index]
+            .as_ref()
+            .map(|inp| {
+                shared.states[inp.producer]
+                    .partitions
+                    .iter()
+                    .filter(|p| p.status.needs_run())
+                    .map(|p| p.key.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => BTreeSet::new(),
+    };
+    let mut keys: Vec<String> = to_run.iter().map(|p| p.key.clone()).collect();
+    keys.extend(streamed_keys.iter().cloned());
+    keys.sort_by(|a, b| natural_cmp(a, b));
+    keys.dedup();
+
+    let started = Instant::now();
+    let mut error = None;
+    for key in &keys {
+        let plan_part = to_run.iter().find(|p| &p.key == key);
+        let stream_in =
+            stream
+                .as_ref()
+                .filter(|_| streamed_keys.contains(key))
+                .map(|(index, rx)| StreamIn {
+                    input: *index,
+                    rx: rx.clone(),
+                    ended: Arc::new(AtomicBool::new(false)),
+                });
+        let Some(part) = plan_part else {
+            // Our partition is fresh but the producer rebuilt it: consume and drop its batches.
+            if let Some(s) = &stream_in {
+                if let Err(e) = drain(s, key, &shared.cancel) {
+                    error = Some(e);
+                    break;
+                }
+            }
+            continue;
+        };
+        match run_partition(shared, &progress, i, part, &tees, stream_in) {
+            Ok(pr) => {
+                report.rows_in += pr.rows_in;
+                report.records_skipped += pr.skipped;
+                report.records_quarantined += pr.quarantined;
+                report.bytes_written += pr.bytes;
+                for (name, rows) in &pr.rows_out {
+                    *report.rows_out.entry(name.clone()).or_default() += rows;
+                }
+                report.partitions.push(PartitionReport {
+                    key: key.clone(),
+                    action: "run".into(),
+                    reason: part.status.describe(),
+                    rows_out: pr.rows_out.iter().map(|(_, r)| r).sum(),
+                    seconds: pr.seconds,
+                });
+                report.partitions_run += 1;
+            }
+            Err(e) => {
+                report.partitions.push(PartitionReport {
+                    key: key.clone(),
+                    action: if e.is_cancelled() {
+                        "cancelled".into()
+                    } else {
+                        "failed".into()
+                    },
+                    reason: e.to_string(),
+                    rows_out: 0,
+                    seconds: 0.0,
+                });
+                error = Some(if e.is_cancelled() {
+                    BaliError::Cancelled
+                } else {
+                    BaliError::Stage {
+                        stage: stage.name.clone(),
+                        partition: key.clone(),
+                        source: Box::new(e),
+                    }
+                });
+                break;
+            }
+        }
+    }
+    if error.is_none() && !state.removed.is_empty() {
+        match remove_partitions(shared, i, &state.removed) {
+            Ok(()) => {
+                report.partitions_removed = state.removed.len();
+                for k in &state.removed {
+                    report.partitions.push(PartitionReport {
+                        key: k.clone(),
+                        action: "removed".into(),
+                        reason: "its source is no longer part of the pipeline".into(),
+                        rows_out: 0,
+                        seconds: 0.0,
+                    });
+                }
+            }
+            Err(e) => error = Some(e),
+        }
+    }
+    if error.is_none() {
+        let tmp = shared.store.stage(&stage.name).tmp_dir();
+        if tmp.exists() {
+            if let Err(e) = std::fs::remove_dir_all(&tmp) {
+                tracing::warn!("could not remove {}: {e}", tmp.display());
+            }
+        }
+    }
+    for p in state.partitions.iter().filter(|p| !p.status.needs_run()) {
+        report.partitions_skipped += 1;
+        report.partitions.push(PartitionReport {
+            key: p.key.clone(),
+            action: "skipped".into(),
+            reason: "fresh".into(),
+            rows_out: 0,
+            seconds: 0.0,
+        });
+    }
+    report
+        .partitions
+        .sort_by(|a, b| natural_cmp(&a.key, &b.key));
+    report.seconds = started.elapsed().as_secs_f64();
+    let rows: u64 = report.rows_out.values().sum();
+    report.rows_per_second = if report.seconds > 0.0 {
+        rows as f64 / report.seconds
+    } else {
+        0.0
+    };
+    let summary = match &error {
+        None => format!(
+            "{} partition(s) built, {} fresh · {rows} rows · {:.1}s",
+            report.partitions_run, report.partitions_skipped, report.seconds
+        ),
+        Some(e) if e.is_cancelled() => "stopped".to_string(),
+        Some(_) => "FAILED".to_string(),
+    };
+    progress.finish(&summary);
+    (report, error)
+}
+
+struct PartitionResult {
+    rows_in: u64,
+    rows_out: Vec<(String, u64)>,
+    skipped: u64,
+    quarantined: u64,
+    bytes: u64,
+    seconds: f64,
+}
+
+fn run_partition(
+    shared: &Shared<'_>,
+    progress: &super::progress::StageProgress,
+    i: usize,
+    part: &super::state::PartitionPlan,
+    tees: &[Vec<Sender<Msg>>],
+    stream: Option<StreamIn>,
+) -> Result<PartitionResult> {
+    let stage = &shared.plan.stages[i];
+    let stage_store = shared.store.stage(&stage.name);
+    let t0 = Instant::now();
+    progress.begin_partition(&part.key);
+    let outputs: Vec<(String, arrow::datatypes::SchemaRef)> = stage
+        .kind
+        .outputs
+        .iter()
+        .map(|o| (o.name.to_string(), o.table.schema()))
+        .collect();
+    let writer = PartitionWriter::create(&stage_store, &part.key, &part.fingerprint, &outputs)?;
+    let rows_in = Arc::new(AtomicU64::new(0));
+    let mut ctx = PartitionCtx {
+        shared,
+        stage_ix: i,
+        key: part.key.clone(),
+        fingerprint: part.fingerprint.clone(),
+        writer,
+        tees,
+        stream,
+        taken: HashSet::new(),
+        rows_in: rows_in.clone(),
+        skipped: 0,
+        progress,
+        scratch: None,
+    };
+    let result =
+        catch_unwind(AssertUnwindSafe(|| stage.stage.run(&mut ctx))).unwrap_or_else(|panic| {
+            Err(BaliError::Internal(format!(
+                "stage panicked: {}",
+                panic_message(&panic)
+            )))
+        });
+    result?;
+    // Keep the stream in step even if the stage did not read all of it.
+    if let Some(s) = &ctx.stream {
+        if !s.ended.load(Ordering::SeqCst) {
+            drain(s, &part.key, &shared.cancel)?;
+        }
+    }
+    // Never commit before the inputs this partition was built from are committed.
+    for inp in stage.inputs.iter().flatten() {
+        match inp.decl.mode {
+            InputMode::Partitioned => {
+                shared
+                    .board
+                    .wait_committed(&shared.cancel, inp.producer, &part.key)?
+            }
+            InputMode::Whole => shared.board.wait_finished(&shared.cancel, inp.producer)?,
+        }
+    }
+    shared.cancel.check()?;
+    let PartitionCtx {
+        writer,
+        skipped,
+        scratch,
+        ..
+    } = ctx;
+    let rows_out: Vec<(String, u64)> = outputs
+        .iter()
+        .enumerate()
+        .map(|(ix, (name, _))| (name.clone(), writer.rows(ix)))
+        .collect();
+    let (written, artifacts) = writer.commit()?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let quarantined = stage
+        .kind
+        .outputs
+        .iter()
+        .zip(&rows_out)
+        .filter(|(o, _)| o.table == crate::tables::TableType::Rejects)
+        .map(|(_, (_, r))| r)
+        .sum();
+    let record = PartitionRecord {
+        fingerprint: part.fingerprint.clone(),
+        inputs: part.inputs.clone(),
+        files: crate::store::writer_files_map(&written),
+        artifacts,
+        created_at: Utc::now(),
+        run_id: shared.run_id.clone(),
+        seconds,
+        rows_in: rows_in.load(Ordering::Relaxed),
+        skipped,
+    };
+    let bytes = record.files.values().map(|f| f.bytes).sum();
+    {
+        let mut manifest = shared.manifest(i);
+        let old = manifest.partitions.insert(part.key.clone(), record);
+        stage_store.write_manifest(&manifest)?;
+        if let Some(old) = old {
+            delete_superseded(&stage_store, &old, manifest.partitions.get(&part.key));
+        }
+    }
+    if let Some(dir) = scratch {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            tracing::warn!("could not remove {}: {e}", dir.display());
+        }
+    }
+    shared.board.mark_committed(i, &part.key);
+    for out in tees {
+        for tx in out {
+            send(tx, Msg::End(part.key.clone()), &shared.cancel)?;
+        }
+    }
+    progress.end_partition();
+    Ok(PartitionResult {
+        rows_in: rows_in.load(Ordering::Relaxed),
+        rows_out,
+        skipped,
+        quarantined,
+        bytes,
+        seconds,
+    })
+}
+
+fn delete_superseded(
+    stage_store: &crate::store::StageStore,
+    old: &PartitionRecord,
+    new: Option<&PartitionRecord>,
+) {
+    let keep: HashSet<&str> = new
+        .map(|n| {
+            n.files
+                .values()
+                .map(|f| f.path.as_str())
+                .chain(n.artifacts.as_deref())
+                .collect()
+        })
+        .unwrap_or_default();
+    for path in old
+        .files
+        .values()
+        .map(|f| f.path.as_str())
+        .chain(old.artifacts.as_deref())
+    {
+        if keep.contains(path) {
+            continue;
+        }
+        let full = stage_store.resolve(path);
+        let res = if full.is_dir() {
+            std::fs::remove_dir_all(&full)
+        } else {
+            std::fs::remove_file(&full)
+        };
+        if let Err(e) = res {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("could not remove superseded {}: {e}", full.display());
+            }
+        }
+    }
+}
+
+fn remove_partitions(shared: &Shared<'_>, i: usize, keys: &[String]) -> Result<()> {
+    let stage = &shared.plan.stages[i];
+    let stage_store = shared.store.stage(&stage.name);
+    let mut manifest = shared.manifest(i);
+    let removed: Vec<PartitionRecord> = keys
+        .iter()
+        .filter_map(|k| manifest.partitions.remove(k))
+        .collect();
+    stage_store.write_manifest(&manifest)?;
+    for old in &removed {
+        delete_superseded(&stage_store, old, None);
+    }
+    Ok(())
+}
+
+fn drain(stream: &StreamIn, key: &str, cancel: &Cancel) -> Result<()> {
+    loop {
+        match stream
+            .rx
+            .recv_timeout(std::time::Duration::from_millis(100))
+        {
+            Ok(Msg::Batch(_)) => {}
+            Ok(Msg::End(k)) => {
+                stream.ended.store(true, Ordering::SeqCst);
+                if k != key {
+                    return Err(BaliError::Internal(format!(
+                        "stream out of step: expected the end of `{key}`, got `{k}`"
+                    )));
+                }
+                return Ok(());
+            }
+            Err(RecvTimeoutError::Timeout) => cancel.check()?,
+            Err(RecvTimeoutError::Disconnected) => return Err(BaliError::Cancelled),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The engine: plans what must run, runs stages concurrently, commits partitions.
+//!
+//! - [`stage`]: what a stage kind is (the trait every kind implements);
+//! - [`kind`]: the registry of kinds;
+//! - [`state`]: partitions, fingerprints and freshness, computed without running anything;
+//! - [`executor`]: threads, bounded channels, commits, cancellation, the run report;
+//! - [`context`]: what a stage sees while building a partition.
+
+pub mod context;
+pub mod executor;
+pub mod kind;
+pub mod progress;
+pub mod report;
+pub mod stage;
+pub mod state;
+
+pub use context::{PartitionCtx, Table};
+pub use executor::{run, select_stages, RunOptions, RunOutcome};
+pub use kind::{KindEntry, Registry};
+pub use progress::{ProgressMode, StageProgress, Unit};
+pub use report::{RunReport, StageReport};
+pub use stage::{
+    BuildContext, InputDecl, InputMode, OutputDecl, SourcePartition, Stage, StageKind,
+};
+pub use state::{plan_state, PartitionPlan, PartitionStatus, StageState};
+
+#[cfg(test)]
+pub(crate) mod testkinds;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,18 @@
+//! The pipeline YAML: parsed into a located tree, checked, and resolved into a [`Plan`].
+//!
+//! Every check runs and every problem is kept before failing, so one `bali validate` lists them
+//! all, each with `file:line:col`, the line, and a hint where one helps.
+
+mod diagnostic;
+mod json_schema;
+mod overrides;
+mod plan;
+pub mod yaml;
+
+pub use diagnostic::{did_you_mean, render, Diagnostic};
+pub use json_schema::pipeline_schema;
+pub use overrides::Override;
+pub use plan::{load, load_str, LoadOptions, Plan, PlannedInput, PlannedStage};
+
+#[cfg(test)]
+mod tests;

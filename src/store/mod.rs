@@ -1,0 +1,280 @@
+//! The checkpoint store: one folder per stage, one Parquet file per partition and output.
+//!
+//! Layout of a workdir:
+//!
+//! ```text
+//! WORKDIR/
+//!   .lock                              held by a running `bali run`
+//!   _runs/<run id>.json                one report per run
+//!   _cache/file_hashes.json            content hashes of input files, keyed by path, size, mtime
+//!   <stage>/_manifest.json             what is committed (see [`Manifest`])
+//!   <stage>/<output>/<key>.<fp>.parquet
+//!   <stage>/_artifacts/<key>.<fp>/     files a partition owns besides tables (an index, a model)
+//!   <stage>/_scratch/<key>.<fp>/       survives a failed run (training checkpoints); removed on commit
+//!   <stage>/_tmp/                      partitions being written; removed at the start of a run
+//! ```
+//!
+//! A partition is committed by finishing its files under `_tmp`, syncing them, renaming them
+//! into place, and then atomically replacing the manifest. A file is part of the table only
+//! once the manifest names it: a crash at any point leaves either the old or the new partition
+//! visible, never a half-written one, and [`StageStore::clean`] removes the debris.
+
+mod fingerprint;
+mod manifest;
+mod reader;
+mod writer;
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+pub use fingerprint::{hash_file, FileHashCache, Fingerprinter};
+pub use manifest::{FileRecord, FingerprintInputs, Manifest, PartitionRecord, MANIFEST_FORMAT};
+pub use reader::{read_parquet_files, BatchStream};
+pub use writer::{files_map as writer_files_map, PartitionWriter, WrittenOutput};
+
+use crate::error::{BaliError, IoResultExt, Result};
+
+/// Name of the manifest file in a stage folder.
+pub const MANIFEST_FILE: &str = "_manifest.json";
+
+/// A workdir holding the checkpoints of one pipeline.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `root`.
+    pub fn open(root: impl AsRef<Path>) -> Result<Store> {
+        let root = root.as_ref().to_path_buf();
+        fs::create_dir_all(&root).at(&root)?;
+        Ok(Store { root })
+    }
+
+    /// A handle on `root` that touches nothing on disk (for read-only planning, where a
+    /// missing workdir means nothing is committed yet).
+    pub fn at(root: impl AsRef<Path>) -> Store {
+        Store {
+            root: root.as_ref().to_path_buf(),
+        }
+    }
+
+    /// Opens an existing store for reading; fails when the folder does not exist.
+    pub fn open_existing(root: impl AsRef<Path>) -> Result<Store> {
+        let root = root.as_ref().to_path_buf();
+        if !root.is_dir() {
+            return Err(BaliError::Store {
+                path: root,
+                reason: "no such workdir (has the pipeline been run?)".into(),
+            });
+        }
+        Ok(Store { root })
+    }
+
+    /// The workdir.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where run reports go.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("_runs")
+    }
+
+    /// Where caches (file hashes) go.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("_cache")
+    }
+
+    /// The folder of stage `name`.
+    pub fn stage(&self, name: &str) -> StageStore {
+        StageStore {
+            dir: self.root.join(name),
+            name: name.to_string(),
+        }
+    }
+
+    /// Names of the stages that have a manifest, sorted.
+    pub fn stage_names(&self) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&self.root).at(&self.root)? {
+            let entry = entry.at(&self.root)?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if !name.starts_with(['_', '.']) && entry.path().join(MANIFEST_FILE).is_file() {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Takes the workdir's run lock, so that two runs never write the same store.
+    pub fn lock(&self) -> Result<StoreLock> {
+        let path = self.root.join(".lock");
+        let file = File::create(&path).at(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(StoreLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(BaliError::Store {
+                path: self.root.clone(),
+                reason: "another `bali run` is using this workdir (wait for it, or use --workdir)"
+                    .into(),
+            }),
+            Err(fs::TryLockError::Error(e)) => Err(BaliError::io(&path, e)),
+        }
+    }
+}
+
+/// Holds the workdir lock until dropped.
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: File,
+}
+
+/// The folder of one stage.
+#[derive(Debug, Clone)]
+pub struct StageStore {
+    dir: PathBuf,
+    name: String,
+}
+
+impl StageStore {
+    /// The stage folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The stage name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Reads the manifest; `None` when the stage has never committed anything.
+    pub fn manifest(&self) -> Result<Option<Manifest>> {
+        Manifest::read(&self.dir.join(MANIFEST_FILE))
+    }
+
+    /// Atomically replaces the manifest.
+    pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
+        fs::create_dir_all(&self.dir).at(&self.dir)?;
+        manifest.write_atomic(&self.dir.join(MANIFEST_FILE))
+    }
+
+    /// Folder for partitions in progress.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.dir.join("_tmp")
+    }
+
+    /// Durable scratch folder of a partition being built (kept across failed runs).
+    pub fn scratch_dir(&self, key: &str, fingerprint: &str) -> PathBuf {
+        self.dir.join("_scratch").join(file_stem(key, fingerprint))
+    }
+
+    /// Final path of an output file of a partition.
+    pub fn output_path(&self, output: &str, key: &str, fingerprint: &str) -> PathBuf {
+        self.dir
+            .join(output)
+            .join(format!("{}.parquet", file_stem(key, fingerprint)))
+    }
+
+    /// Final path of a partition's artifact folder.
+    pub fn artifact_path(&self, key: &str, fingerprint: &str) -> PathBuf {
+        self.dir
+            .join("_artifacts")
+            .join(file_stem(key, fingerprint))
+    }
+
+    /// Resolves a path recorded in the manifest (relative to the stage folder).
+    pub fn resolve(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+
+    /// Removes what a crashed run left behind: the `_tmp` folder, and output files and artifact
+    /// folders that the manifest does not name (renamed into place just before a crash, or
+    /// superseded ones whose deletion was interrupted). Scratch folders of partitions that are
+    /// committed are removed too; others are kept for resumption.
+    pub fn clean(&self, manifest: Option<&Manifest>) -> Result<CleanReport> {
+        let mut report = CleanReport::default();
+        let tmp = self.tmp_dir();
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).at(&tmp)?;
+            report.tmp_removed = true;
+        }
+        if !self.dir.is_dir() {
+            return Ok(report);
+        }
+        let mut referenced = std::collections::HashSet::new();
+        let mut committed_stems = std::collections::HashSet::new();
+        if let Some(m) = manifest {
+            for (key, p) in &m.partitions {
+                committed_stems.insert(file_stem(key, &p.fingerprint));
+                for f in p.files.values() {
+                    referenced.insert(self.dir.join(&f.path));
+                }
+                if let Some(a) = &p.artifacts {
+                    referenced.insert(self.dir.join(a));
+                }
+            }
+        }
+        for entry in fs::read_dir(&self.dir).at(&self.dir)? {
+            let entry = entry.at(&self.dir)?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            let path = entry.path();
+            if !path.is_dir() || name == "_tmp" {
+                continue;
+            }
+            if name == "_scratch" {
+                for sub in fs::read_dir(&path).at(&path)? {
+                    let sub = sub.at(&path)?;
+                    let stem = sub.file_name().to_string_lossy().to_string();
+                    if committed_stems.contains(&stem) {
+                        fs::remove_dir_all(sub.path()).at(sub.path())?;
+                    }
+                }
+                continue;
+            }
+            // An output folder or _artifacts: everything not referenced is debris.
+            for sub in fs::read_dir(&path).at(&path)? {
+                let sub = sub.at(&path)?;
+                let p = sub.path();
+                if !referenced.contains(&p) {
+                    if p.is_dir() {
+                        fs::remove_dir_all(&p).at(&p)?;
+                    } else {
+                        fs::remove_file(&p).at(&p)?;
+                    }
+                    report.orphans_removed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// What [`StageStore::clean`] removed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CleanReport {
+    /// Whether a `_tmp` folder (an interrupted partition) was removed.
+    pub tmp_removed: bool,
+    /// Output files or artifact folders not named by the manifest.
+    pub orphans_removed: usize,
+}
+
+/// The file-name stem of a partition: its key and the first 16 hex digits of its fingerprint,
+/// so that a re-built partition never overwrites the committed one before the manifest moves.
+pub fn file_stem(key: &str, fingerprint: &str) -> String {
+    let short = &fingerprint[..fingerprint.len().min(16)];
+    format!("{key}.{short}")
+}
+
+/// Syncs a directory so that renames inside it are durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    // Directories can be opened read-only and fsync'ed on Unix; elsewhere this is a no-op.
+    #[cfg(unix)]
+    {
+        let f = File::open(dir).at(dir)?;
+        f.sync_all().at(dir)?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
