@@ -4,7 +4,12 @@ use crate::engine::Registry;
 
 /// Registers every built-in kind (the one kind table).
 pub fn register_builtin(registry: &mut Registry) {
-    let _ = registry;
+    registry
+        .register::<sources::PubmedKind>()
+        .register::<sources::UmlsConceptsKind>()
+        .register::<sources::UmlsRelationsKind>()
+        .register::<sources::OboKind>();
 }
 
 pub mod current;
+pub mod sources;

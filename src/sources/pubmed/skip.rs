@@ -180,7 +180,7 @@ fn nested_opens(open: &Finder<'_>, buf: &[u8], from: usize, to: usize, name_len:
         .filter(|&at| ends_name(buf.get(at + 1 + name_len)))
         .filter(|&at| {
             let tag_end = memchr(b'>', &buf[at..]).map(|gt| at + gt);
-            !tag_end.is_some_and(|gt| buf[gt - 1] == b'/')
+            tag_end.is_none_or(|gt| buf[gt - 1] != b'/')
         })
         .count()
 }
