@@ -1086,4 +1086,119 @@ mod tests {
         );
         assert_eq!(int64s(&collected.table(TableType::Articles), "pmid"), [80]);
     }
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample_data/pubmed")
+            .join(name)
+    }
+
+    /// The row of `pmid` (the first one) in `articles`.
+    fn row_of(articles: &RecordBatch, pmid: i64) -> usize {
+        int64s(articles, "pmid")
+            .iter()
+            .position(|p| *p == pmid)
+            .unwrap()
+    }
+
+    #[test]
+    fn sample_data_files_read_with_every_feature_they_exercise() {
+        let (stats, one) = read(&sample("pubmed26n0001.xml"), ErrorPolicy::Fail, 10);
+        assert_eq!(
+            stats.unwrap(),
+            ReadStats {
+                read: 25,
+                written: 25,
+                ..ReadStats::default()
+            }
+        );
+        let articles = one.table(TableType::Articles);
+        let titles = strings(&articles, "title");
+        let abstracts = strings(&articles, "abstract");
+        let text = |pmid: i64| {
+            abstracts[row_of(&articles, pmid)]
+                .clone()
+                .unwrap_or_default()
+        };
+        assert!(titles[row_of(&articles, 80_000_004)]
+            .as_deref()
+            .unwrap()
+            .contains("NF-κB"));
+        assert!(
+            text(80_000_009).contains("(R2=0.91)"),
+            "{}",
+            text(80_000_009)
+        );
+        assert!(text(80_000_009).contains("H2O2 flux"));
+        assert!(text(80_000_005).contains("CD4+ T cells"));
+        assert!(text(80_000_001).contains("–0.1"));
+        assert!(text(80_000_001).contains("HbA1c"));
+        assert_eq!(
+            titles[row_of(&articles, 80_000_025)]
+                .as_deref()
+                .map(|t| t.starts_with("Proteinuria & progression")),
+            Some(true)
+        );
+        assert!(text(80_000_025).contains("p < 0.001") && text(80_000_025).contains("> 300"));
+        assert!(!text(80_000_002).contains("  ") && !text(80_000_002).contains('\n'));
+        assert!(!text(80_000_021).contains("Copyright") && !text(80_000_021).contains('©'));
+        let german = row_of(&articles, 80_000_013);
+        assert_eq!(string_list(&articles, "languages", german), ["ger"]);
+        assert_eq!(
+            struct_field(&articles, "other_abstracts", german, "language"),
+            [Some("ger".into())]
+        );
+        let years = articles
+            .column_by_name("pub_year")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        assert_eq!(years.value(row_of(&articles, 80_000_016)), 2019);
+        assert!(abstracts[row_of(&articles, 80_000_010)].is_none());
+        let labels = struct_field(
+            &articles,
+            "abstract_sections",
+            row_of(&articles, 80_000_011),
+            "label",
+        );
+        assert!(
+            labels.contains(&Some("DESIGN, SETTING, AND PARTICIPANTS".into())),
+            "{labels:?}"
+        );
+
+        let (stats, two) = read(&sample("pubmed26n0002.xml.gz"), ErrorPolicy::Fail, 10);
+        assert_eq!(stats.unwrap().written, 15);
+        let articles = two.table(TableType::Articles);
+        let book = row_of(&articles, 80_000_032);
+        assert_eq!(strings(&articles, "kind")[book].as_deref(), Some("book"));
+        assert_eq!(
+            struct_field(&articles, "abstract_sections", book, "nlm_category")[0].as_deref(),
+            Some("UNASSIGNED")
+        );
+
+        let (stats, three) = read(&sample("pubmed26n0003.xml.gz"), ErrorPolicy::Fail, 10);
+        assert_eq!(
+            stats.unwrap(),
+            ReadStats {
+                read: 7,
+                written: 7,
+                ..ReadStats::default()
+            }
+        );
+        let articles = three.table(TableType::Articles);
+        let versions = articles
+            .column_by_name("version")
+            .unwrap()
+            .as_primitive::<Int32Type>();
+        let twice: Vec<i32> = int64s(&articles, "pmid")
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p == 80_000_041)
+            .map(|(i, _)| versions.value(i))
+            .collect();
+        assert_eq!(twice, [2, 1]);
+        assert_eq!(
+            int64s(&three.table(TableType::Deletions), "pmid"),
+            [80_000_035]
+        );
+    }
 }
