@@ -231,6 +231,24 @@ impl ChunkReader {
         }
     }
 
+    /// Consumes spaces, tabs, CRs and LFs up to the next other byte; returns how many.
+    pub fn skip_ascii_whitespace(&mut self) -> io::Result<u64> {
+        let mut skipped = 0u64;
+        loop {
+            let available = self.fill_buf()?;
+            let blanks = available
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                .unwrap_or(available.len());
+            let exhausted = blanks == available.len() && blanks > 0;
+            self.consume(blanks);
+            skipped += blanks as u64;
+            if !exhausted {
+                return Ok(skipped);
+            }
+        }
+    }
+
     /// Appends the next chunk to the unconsumed rest of the current one, so that a search
     /// can see across the boundary. False at the end of the stream.
     pub fn append_next_chunk(&mut self) -> io::Result<bool> {

@@ -235,6 +235,19 @@ pub(super) fn read(
     let mut base = 0u64;
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
+        // Whitespace between elements is no field's text: step over it here rather than
+        // have the tokenizer build (and validate) an event for it.
+        if parser.capture.is_none() {
+            match xml.get_mut().skip_ascii_whitespace() {
+                Ok(blanks) => base += blanks,
+                Err(_) => {
+                    let before = base + xml.buffer_position();
+                    let failure = xml.get_ref().failure().unwrap_or("read error").to_string();
+                    parser.broken_stream(before, &failure, xml.get_ref(), emit)?;
+                    break;
+                }
+            }
+        }
         let before = base + xml.buffer_position();
         buf.clear();
         let event = xml.read_event_into(&mut buf);

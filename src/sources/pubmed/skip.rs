@@ -92,6 +92,9 @@ impl Skipper {
 
     /// Skips the content and end tag of element `name`, whose start tag was just consumed.
     pub(super) fn skip(&mut self, input: &mut ChunkReader, name: &str) -> io::Result<Skip> {
+        if skip_text_element(input, name)? {
+            return Ok(Skip::Closed);
+        }
         let index = self.tags(name);
         let name_len = name.len();
         // Bytes kept back at a chunk end, so that a tag cut by it is seen whole after the join.
@@ -167,6 +170,26 @@ impl Skipper {
             }
         }
     }
+}
+
+/// The common case, an element holding only text (`<Volume>50</Volume>`): when the next
+/// `<` in the buffer starts the element's end tag and the text before it is UTF-8, consumes
+/// both and returns true. Anything else (markup inside, a tag cut by the buffer end, bad
+/// bytes) is left to the general path.
+fn skip_text_element(input: &mut ChunkReader, name: &str) -> io::Result<bool> {
+    let buf = input.fill_buf()?;
+    let Some(lt) = memchr(b'<', buf) else {
+        return Ok(false);
+    };
+    let tag = &buf[lt..];
+    let closes = tag.get(1) == Some(&b'/')
+        && tag.get(2..2 + name.len()) == Some(name.as_bytes())
+        && tag.get(2 + name.len()) == Some(&b'>');
+    if !closes || std::str::from_utf8(&buf[..lt]).is_err() {
+        return Ok(false);
+    }
+    input.consume(lt + name.len() + 3);
+    Ok(true)
 }
 
 /// Start tags of the element beginning in `buf[from..to]` that open a nested element (not

@@ -40,14 +40,31 @@ impl Normalizer {
 
     /// Appends `text`, collapsing whitespace; a pending space is written only before a
     /// following non-space character, so trailing whitespace never reaches `out`.
+    ///
+    /// Text is copied in runs: a single space between two other characters is part of a run,
+    /// so ordinary prose is one copy per piece; only other whitespace, space pairs, spaces at
+    /// the piece's ends and the lead bytes of non-ASCII whitespace stop a run.
     pub fn push(&mut self, out: &mut String, text: &str) {
         let bytes = text.as_bytes();
         let mut run_start = 0;
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
+            let stops = if b == b' ' {
+                // Ordinary only between two run characters.
+                i == run_start
+                    || i + 1 == bytes.len()
+                    || bytes[i + 1] == b' '
+                    || STOPS[bytes[i + 1] as usize]
+            } else {
+                STOPS[b as usize]
+            };
+            if !stops {
+                i += 1;
+                continue;
+            }
             let (is_space, width) = if b < 0x80 {
-                (matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c), 1)
+                (true, 1)
             } else {
                 match text[i..].chars().next() {
                     Some(c) => (c.is_whitespace(), c.len_utf8()),
@@ -82,6 +99,20 @@ impl Normalizer {
     }
 }
 
+/// Bytes that end a run of copied text: ASCII whitespace other than the space, and the
+/// first bytes of the UTF-8 encodings of non-ASCII `White_Space` characters (U+0085 and
+/// U+00A0 start with C2; U+1680 with E1; U+2000-U+205F with E2; U+3000 with E3), which are
+/// then decoded and checked.
+const STOPS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b, 0x09..=0x0d | 0xc2 | 0xe1 | 0xe2 | 0xe3);
+        b += 1;
+    }
+    table
+};
+
 /// `text` normalised on its own (attribute values, tests).
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -98,6 +129,11 @@ mod tests {
         assert_eq!(normalize("  a \n\t b  "), "a b");
         assert_eq!(normalize("\u{a0}10\u{2009}mg\u{2003}"), "10 mg");
         assert_eq!(normalize("zero\u{200b}width"), "zero\u{200b}width");
+        assert_eq!(
+            normalize("a b  c \u{a0}d\u{2013}e\u{85}f g\u{3000}"),
+            "a b c d\u{2013}e f g"
+        );
+        assert_eq!(normalize(" x "), "x");
         let mut out = String::from("prefix|");
         let mut field = Normalizer::new(&out);
         for piece in ["\n  NF-", "κ", "B is ", "", " ", "  \n", "active", " \n "] {
