@@ -148,7 +148,10 @@ pub(crate) fn register_runs(ctx: &SessionContext, store: &Store) -> Result<()> {
             Arc::new(err.finish()),
         ],
     )?;
-    ctx.register_table("runs", Arc::new(MemTable::try_new(run_schema, vec![vec![batch]])?))?;
+    ctx.register_table(
+        "runs",
+        Arc::new(MemTable::try_new(run_schema, vec![vec![batch]])?),
+    )?;
 
     let stage_schema = Arc::new(Schema::new(vec![
         Field::new("run_id", DataType::Utf8, false),
@@ -163,7 +166,11 @@ pub(crate) fn register_runs(ctx: &SessionContext, store: &Store) -> Result<()> {
         Field::new("records_quarantined", DataType::UInt64, false),
         Field::new("seconds", DataType::Float64, false),
     ]));
-    let (mut rid, mut stage, mut kind) = (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+    let (mut rid, mut stage, mut kind) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
     let mut counts: Vec<UInt64Builder> = (0..7).map(|_| UInt64Builder::new()).collect();
     let mut seconds = Float64Builder::new();
     for r in &runs {
@@ -194,6 +201,9 @@ pub(crate) fn register_runs(ctx: &SessionContext, store: &Store) -> Result<()> {
     columns.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns.push(Arc::new(seconds.finish()));
     let batch = RecordBatch::try_new(stage_schema.clone(), columns)?;
-    ctx.register_table("run_stages", Arc::new(MemTable::try_new(stage_schema, vec![vec![batch]])?))?;
+    ctx.register_table(
+        "run_stages",
+        Arc::new(MemTable::try_new(stage_schema, vec![vec![batch]])?),
+    )?;
     Ok(())
 }

@@ -8,8 +8,15 @@ pub fn register_builtin(registry: &mut Registry) {
         .register::<sources::PubmedKind>()
         .register::<sources::UmlsConceptsKind>()
         .register::<sources::UmlsRelationsKind>()
-        .register::<sources::OboKind>();
+        .register::<sources::OboKind>()
+        .register::<sentences::SentencesKind>()
+        .register::<dictionary::DictionaryKind>()
+        .register::<link::LinkKind>();
 }
 
+pub(crate) mod columns;
 pub mod current;
+pub mod dictionary;
+pub mod link;
+pub mod sentences;
 pub mod sources;

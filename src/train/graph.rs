@@ -67,7 +67,9 @@ impl GraphConfig {
         if self.layers == 0 {
             problems.push("graph `layers` must be at least 1".to_string());
         }
-        if self.layer == GraphLayerKind::Gatv2 && (self.heads == 0 || hidden % self.heads != 0) {
+        if self.layer == GraphLayerKind::Gatv2
+            && (self.heads == 0 || !hidden.is_multiple_of(self.heads))
+        {
             problems.push(format!(
                 "graph `heads` ({}) must divide the language model's hidden size ({hidden})",
                 self.heads
