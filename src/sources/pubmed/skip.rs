@@ -100,6 +100,8 @@ impl Skipper {
         // Bytes kept back at a chunk end, so that a tag cut by it is seen whole after the join.
         let keep = name_len + 3;
         let mut depth = 1usize;
+        // No chunk follows the buffer: its tail must be scanned too.
+        let mut exhausted = false;
         loop {
             let base = input.offset();
             let available = input.fill_buf()?.len();
@@ -110,7 +112,7 @@ impl Skipper {
             if buf.is_empty() {
                 return Ok(Skip::Eof);
             }
-            let at_end = buf.len() <= keep;
+            let at_end = exhausted || buf.len() <= keep;
             let limit = if at_end { buf.len() } else { buf.len() - keep };
             let tags = &self.tags[index];
             // Scan end tags starting before `limit` in order (the kept tail lets a tag that
@@ -163,10 +165,13 @@ impl Skipper {
             if closed_at.is_some() {
                 return Ok(Skip::Closed);
             }
-            if !input.append_next_chunk()? && at_end {
-                let rest = input.fill_buf()?.len();
-                input.consume(rest);
-                return Ok(Skip::Eof);
+            if !input.append_next_chunk()? {
+                if at_end {
+                    let rest = input.fill_buf()?.len();
+                    input.consume(rest);
+                    return Ok(Skip::Eof);
+                }
+                exhausted = true;
             }
         }
     }
