@@ -4,9 +4,12 @@
 //! their options and call in.
 
 pub mod align;
+pub mod bert;
 pub mod checkpoint;
+pub mod export;
 pub mod gradcheck;
 pub mod graph;
 pub mod linearized;
+pub mod mlm;
 pub mod optim;
 pub mod rng;

@@ -1,0 +1,819 @@
+//! Fused CPU kernels, with their backward passes, for the three element-wise hot spots of a
+//! BERT training step: softmax over the last dimension, layer norm, and GELU.
+//!
+//! Written as candle ops composed from primitives, each of these costs 5 to 15 passes over its
+//! tensor forward and as many again backward (candle's GELU backward alone is a dozen ops, with
+//! a 6-digit constant). Here each is one pass forward and one or two backward, parallel over
+//! rows with rayon. They are candle [`CustomOp1`]/[`CustomOp3`] ops whose `bwd` returns the
+//! exact analytic gradient (computed by a second custom op); second derivatives are not
+//! supported, which training does not need.
+//!
+//! Only CPU tensors of `F32`/`F64` take these kernels; [`super::ops`] sends everything else
+//! (CUDA, half precision) to the composed, differentiable candle ops. Both paths are checked
+//! against finite differences and against each other.
+
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
+
+use candle_core::backend::BackendStorage;
+use candle_core::{
+    bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor,
+};
+use rayon::prelude::*;
+
+use crate::error::Result;
+
+/// Rows handed to one rayon task: small rows (softmax over 128 keys) are too cheap to split
+/// one by one.
+const MIN_ROWS_PER_TASK: usize = 16;
+
+/// True when `x` can take the fused kernels (CPU, `F32` or `F64`).
+pub fn supports(x: &Tensor) -> bool {
+    x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64)
+}
+
+/// Softmax over the last dimension.
+pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
+    Ok(x.contiguous()?.apply_op1(SoftmaxLast)?)
+}
+
+/// `softmax(scale * scores + bias)` over the last dimension of attention scores `[B, H, Tq, Tk]`,
+/// with an additive key bias `[B, Tk]` (the padding mask): scaling, masking and softmax in one
+/// pass, and one pass backward. The bias receives no gradient.
+pub fn masked_softmax(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
+    Ok(scores
+        .contiguous()?
+        .apply_op2(&bias.contiguous()?, MaskedSoftmax { scale })?)
+}
+
+/// Layer norm over the last dimension with affine `gamma`, `beta` (biased variance, as PyTorch).
+pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+    Ok(x.contiguous()?
+        .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, LayerNorm { eps })?)
+}
+
+/// GELU, exact (`erf`) or with the tanh approximation.
+pub fn gelu(x: &Tensor, tanh: bool) -> Result<Tensor> {
+    Ok(x.contiguous()?.apply_op1(Gelu { tanh })?)
+}
+
+/// The float types the kernels run on.
+trait Real:
+    Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + 'static
+{
+    fn of(v: f64) -> Self;
+    fn exp(self) -> Self;
+    fn sqrt(self) -> Self;
+    fn tanh(self) -> Self;
+    fn erf(self) -> Self;
+}
+
+impl Real for f32 {
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    fn exp(self) -> Self {
+        f32::exp(self)
+    }
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
+    }
+    fn tanh(self) -> Self {
+        f32::tanh(self)
+    }
+    fn erf(self) -> Self {
+        candle_core::cpu::erf::erf_f32(self)
+    }
+}
+
+impl Real for f64 {
+    fn of(v: f64) -> Self {
+        v
+    }
+    fn exp(self) -> Self {
+        f64::exp(self)
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
+    }
+    fn tanh(self) -> Self {
+        f64::tanh(self)
+    }
+    fn erf(self) -> Self {
+        candle_core::cpu::erf::erf_f64(self)
+    }
+}
+
+/// The contiguous slice a layout describes (the wrappers make inputs contiguous).
+fn slice<'a, T>(v: &'a [T], l: &Layout, op: &str) -> candle_core::Result<&'a [T]> {
+    match l.contiguous_offsets() {
+        Some((start, end)) => Ok(&v[start..end]),
+        None => bail!("{op} expects contiguous inputs"),
+    }
+}
+
+fn last_dim(l: &Layout) -> candle_core::Result<usize> {
+    match l.dims().last() {
+        Some(&d) if d > 0 => Ok(d),
+        _ => bail!(
+            "fused op on a tensor without a non-empty last dimension: {:?}",
+            l.dims()
+        ),
+    }
+}
+
+/// Applies `f(input_row, output_row)` to every row, in parallel.
+fn map_rows<T: Real>(x: &[T], d: usize, f: impl Fn(&[T], &mut [T]) + Sync) -> Vec<T> {
+    let mut out = vec![T::of(0.0); x.len()];
+    out.par_chunks_mut(d)
+        .zip(x.par_chunks(d))
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(o, i)| f(i, o));
+    out
+}
+
+macro_rules! dispatch1 {
+    ($storage:expr, $layout:expr, $name:expr, |$v:ident| $body:expr) => {
+        match $storage {
+            CpuStorage::F32($v) => {
+                let $v = slice($v, $layout, $name)?;
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F32(out), $layout.shape().clone()))
+            }
+            CpuStorage::F64($v) => {
+                let $v = slice($v, $layout, $name)?;
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F64(out), $layout.shape().clone()))
+            }
+            other => bail!("{} supports f32 and f64, not {:?}", $name, other.dtype()),
+        }
+    };
+}
+
+macro_rules! dispatch2 {
+    ($s1:expr, $l1:expr, $s2:expr, $l2:expr, $shape:expr, $name:expr, |$a:ident, $b:ident| $body:expr) => {
+        match ($s1, $s2) {
+            (CpuStorage::F32($a), CpuStorage::F32($b)) => {
+                let ($a, $b) = (slice($a, $l1, $name)?, slice($b, $l2, $name)?);
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F32(out), $shape))
+            }
+            (CpuStorage::F64($a), CpuStorage::F64($b)) => {
+                let ($a, $b) = (slice($a, $l1, $name)?, slice($b, $l2, $name)?);
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F64(out), $shape))
+            }
+            (a, b) => bail!(
+                "{} supports f32 and f64, not {:?} and {:?}",
+                $name,
+                a.dtype(),
+                b.dtype()
+            ),
+        }
+    };
+}
+
+macro_rules! dispatch3 {
+    ($s1:expr, $l1:expr, $s2:expr, $l2:expr, $s3:expr, $l3:expr, $shape:expr, $name:expr,
+     |$a:ident, $b:ident, $c:ident| $body:expr) => {
+        match ($s1, $s2, $s3) {
+            (CpuStorage::F32($a), CpuStorage::F32($b), CpuStorage::F32($c)) => {
+                let ($a, $b, $c) = (
+                    slice($a, $l1, $name)?,
+                    slice($b, $l2, $name)?,
+                    slice($c, $l3, $name)?,
+                );
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F32(out), $shape))
+            }
+            (CpuStorage::F64($a), CpuStorage::F64($b), CpuStorage::F64($c)) => {
+                let ($a, $b, $c) = (
+                    slice($a, $l1, $name)?,
+                    slice($b, $l2, $name)?,
+                    slice($c, $l3, $name)?,
+                );
+                #[allow(unused_braces)]
+                let out = $body;
+                Ok((CpuStorage::F64(out), $shape))
+            }
+            _ => bail!("{} supports f32 and f64 inputs of one dtype", $name),
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax
+
+struct SoftmaxLast;
+
+fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
+    map_rows(x, d, |row, out| {
+        let mut max = row[0];
+        for &v in row {
+            if v > max {
+                max = v;
+            }
+        }
+        let mut sum = T::of(0.0);
+        for (o, &v) in out.iter_mut().zip(row) {
+            *o = (v - max).exp();
+            sum += *o;
+        }
+        let inv = T::of(1.0) / sum;
+        for o in out.iter_mut() {
+            *o = *o * inv;
+        }
+    })
+}
+
+impl CustomOp1 for SoftmaxLast {
+    fn name(&self) -> &'static str {
+        "bali-softmax-last"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let d = last_dim(l)?;
+        dispatch1!(s, l, self.name(), |v| softmax_rows(v, d))
+    }
+
+    fn bwd(
+        &self,
+        _arg: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(res.apply_op2_no_bwd(
+            &grad.contiguous()?,
+            &SoftmaxGrad { scale: 1.0 },
+        )?))
+    }
+}
+
+/// `dx = scale * p * (g - sum(g * p))` per row, from the softmax output `p` and its gradient
+/// `g` (`scale` is 1 for a plain softmax).
+struct SoftmaxGrad {
+    scale: f64,
+}
+
+fn softmax_grad_rows<T: Real>(p: &[T], g: &[T], d: usize, scale: f64) -> Vec<T> {
+    let scale = T::of(scale);
+    let mut out = vec![T::of(0.0); p.len()];
+    out.par_chunks_mut(d)
+        .zip(p.par_chunks(d).zip(g.par_chunks(d)))
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(o, (p, g))| {
+            let mut dot = T::of(0.0);
+            for (&pi, &gi) in p.iter().zip(g) {
+                dot += pi * gi;
+            }
+            for ((o, &pi), &gi) in o.iter_mut().zip(p).zip(g) {
+                *o = scale * pi * (gi - dot);
+            }
+        });
+    out
+}
+
+impl CustomOp2 for SoftmaxGrad {
+    fn name(&self) -> &'static str {
+        "bali-softmax-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let d = last_dim(l1)?;
+        let scale = self.scale;
+        dispatch2!(s1, l1, s2, l2, l1.shape().clone(), self.name(), |p, g| {
+            softmax_grad_rows(p, g, d, scale)
+        })
+    }
+}
+
+/// Attention softmax with scale and key-padding bias folded in (see [`masked_softmax`]).
+struct MaskedSoftmax {
+    scale: f64,
+}
+
+fn masked_softmax_rows<T: Real>(
+    s: &[T],
+    bias: &[T],
+    tk: usize,
+    rows_per_batch: usize,
+    scale: f64,
+) -> Vec<T> {
+    let scale = T::of(scale);
+    let mut out = vec![T::of(0.0); s.len()];
+    out.par_chunks_mut(tk)
+        .zip(s.par_chunks(tk))
+        .enumerate()
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(r, (out, row))| {
+            let b = &bias[(r / rows_per_batch) * tk..][..tk];
+            let mut max = row[0] * scale + b[0];
+            for (o, (&v, &bv)) in out.iter_mut().zip(row.iter().zip(b)) {
+                *o = v * scale + bv;
+                if *o > max {
+                    max = *o;
+                }
+            }
+            let mut sum = T::of(0.0);
+            for o in out.iter_mut() {
+                *o = (*o - max).exp();
+                sum += *o;
+            }
+            let inv = T::of(1.0) / sum;
+            for o in out.iter_mut() {
+                *o = *o * inv;
+            }
+        });
+    out
+}
+
+impl CustomOp2 for MaskedSoftmax {
+    fn name(&self) -> &'static str {
+        "bali-masked-softmax"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (b, h, tq, tk) = l1.shape().dims4()?;
+        if l2.dims() != [b, tk] {
+            bail!(
+                "attention bias {:?} does not match scores {:?}",
+                l2.dims(),
+                l1.dims()
+            );
+        }
+        let scale = self.scale;
+        dispatch2!(
+            s1,
+            l1,
+            s2,
+            l2,
+            l1.shape().clone(),
+            self.name(),
+            |s, bias| { masked_softmax_rows(s, bias, tk, h * tq, scale) }
+        )
+    }
+
+    fn bwd(
+        &self,
+        _scores: &Tensor,
+        _bias: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let ds = res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad { scale: self.scale })?;
+        Ok((Some(ds), None))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer norm
+
+struct LayerNorm {
+    eps: f64,
+}
+
+/// Mean and reciprocal standard deviation of a row (two passes, biased variance).
+fn moments<T: Real>(row: &[T], eps: f64) -> (T, T) {
+    let n = T::of(row.len() as f64);
+    let mut sum = T::of(0.0);
+    for &v in row {
+        sum += v;
+    }
+    let mean = sum / n;
+    let mut var = T::of(0.0);
+    for &v in row {
+        let c = v - mean;
+        var += c * c;
+    }
+    let rstd = T::of(1.0) / (var / n + T::of(eps)).sqrt();
+    (mean, rstd)
+}
+
+fn layer_norm_rows<T: Real>(x: &[T], gamma: &[T], beta: &[T], eps: f64) -> Vec<T> {
+    map_rows(x, gamma.len(), |row, out| {
+        let (mean, rstd) = moments(row, eps);
+        for (((o, &v), &g), &b) in out.iter_mut().zip(row).zip(gamma).zip(beta) {
+            *o = (v - mean) * rstd * g + b;
+        }
+    })
+}
+
+fn check_affine(l: &Layout, gamma: &Layout, beta: &Layout) -> candle_core::Result<usize> {
+    let d = last_dim(l)?;
+    if gamma.dims() != [d] || beta.dims() != [d] {
+        bail!(
+            "layer norm over {d} features with gamma {:?} and beta {:?}",
+            gamma.dims(),
+            beta.dims()
+        );
+    }
+    Ok(d)
+}
+
+impl CustomOp3 for LayerNorm {
+    fn name(&self) -> &'static str {
+        "bali-layer-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        check_affine(l1, l2, l3)?;
+        let eps = self.eps;
+        dispatch3!(
+            s1,
+            l1,
+            s2,
+            l2,
+            s3,
+            l3,
+            l1.shape().clone(),
+            self.name(),
+            |x, g, b| layer_norm_rows(x, g, b, eps)
+        )
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.contiguous()?;
+        let dx = x.apply_op3_no_bwd(gamma, &grad, &LayerNormGradInput { eps: self.eps })?;
+        let params = x.apply_op2_no_bwd(&grad, &LayerNormGradParams { eps: self.eps })?;
+        Ok((Some(dx), Some(params.get(0)?), Some(params.get(1)?)))
+    }
+}
+
+/// `dx = rstd * (g*gamma - mean(g*gamma) - xhat * mean(g*gamma*xhat))` per row.
+struct LayerNormGradInput {
+    eps: f64,
+}
+
+fn layer_norm_grad_rows<T: Real>(x: &[T], gamma: &[T], g: &[T], eps: f64) -> Vec<T> {
+    let d = gamma.len();
+    let n = T::of(d as f64);
+    let mut out = vec![T::of(0.0); x.len()];
+    out.par_chunks_mut(d)
+        .zip(x.par_chunks(d).zip(g.par_chunks(d)))
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|(o, (row, gr))| {
+            let (mean, rstd) = moments(row, eps);
+            let (mut sum_gg, mut sum_ggx) = (T::of(0.0), T::of(0.0));
+            for ((&v, &gi), &ga) in row.iter().zip(gr).zip(gamma) {
+                let gg = gi * ga;
+                sum_gg += gg;
+                sum_ggx += gg * (v - mean) * rstd;
+            }
+            let (m1, m2) = (sum_gg / n, sum_ggx / n);
+            for (((o, &v), &gi), &ga) in o.iter_mut().zip(row).zip(gr).zip(gamma) {
+                let xhat = (v - mean) * rstd;
+                *o = rstd * (gi * ga - m1 - xhat * m2);
+            }
+        });
+    out
+}
+
+impl CustomOp3 for LayerNormGradInput {
+    fn name(&self) -> &'static str {
+        "bali-layer-norm-grad-input"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let eps = self.eps;
+        dispatch3!(
+            s1,
+            l1,
+            s2,
+            l2,
+            s3,
+            l3,
+            l1.shape().clone(),
+            self.name(),
+            |x, gamma, g| layer_norm_grad_rows(x, gamma, g, eps)
+        )
+    }
+}
+
+/// `[sum_rows(g * xhat); sum_rows(g)]`: the gradients of gamma and beta, shaped `[2, d]`.
+struct LayerNormGradParams {
+    eps: f64,
+}
+
+fn layer_norm_param_grads<T: Real>(x: &[T], g: &[T], d: usize, eps: f64) -> Vec<T> {
+    let zero = || vec![T::of(0.0); 2 * d];
+    x.par_chunks(d)
+        .zip(g.par_chunks(d))
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .fold(zero, |mut acc, (row, gr)| {
+            let (mean, rstd) = moments(row, eps);
+            let (dg, db) = acc.split_at_mut(d);
+            for (((dg, db), &v), &gi) in dg.iter_mut().zip(db.iter_mut()).zip(row).zip(gr) {
+                *dg += gi * (v - mean) * rstd;
+                *db += gi;
+            }
+            acc
+        })
+        .reduce(zero, |mut a, b| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+            a
+        })
+}
+
+impl CustomOp2 for LayerNormGradParams {
+    fn name(&self) -> &'static str {
+        "bali-layer-norm-grad-params"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let d = last_dim(l1)?;
+        let eps = self.eps;
+        let shape = Shape::from((2, d));
+        dispatch2!(s1, l1, s2, l2, shape, self.name(), |x, g| {
+            layer_norm_param_grads(x, g, d, eps)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU
+
+struct Gelu {
+    tanh: bool,
+}
+
+/// sqrt(2 / pi), the tanh approximation's scale.
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+/// 1 / sqrt(2 pi), the standard normal density at 0.
+const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+fn gelu_value<T: Real>(x: T, tanh: bool) -> T {
+    let half = T::of(0.5);
+    if tanh {
+        let u = T::of(SQRT_2_OVER_PI) * (x + T::of(0.044715) * x * x * x);
+        half * x * (T::of(1.0) + u.tanh())
+    } else {
+        half * x * (T::of(1.0) + (x * T::of(std::f64::consts::FRAC_1_SQRT_2)).erf())
+    }
+}
+
+fn gelu_derivative<T: Real>(x: T, tanh: bool) -> T {
+    let half = T::of(0.5);
+    if tanh {
+        let u = T::of(SQRT_2_OVER_PI) * (x + T::of(0.044715) * x * x * x);
+        let t = u.tanh();
+        let du = T::of(SQRT_2_OVER_PI) * (T::of(1.0) + T::of(3.0 * 0.044715) * x * x);
+        half * (T::of(1.0) + t) + half * x * (T::of(1.0) - t * t) * du
+    } else {
+        let cdf = half * (T::of(1.0) + (x * T::of(std::f64::consts::FRAC_1_SQRT_2)).erf());
+        cdf + x * T::of(INV_SQRT_2PI) * (-(half * x * x)).exp()
+    }
+}
+
+const ELEMENTS_PER_TASK: usize = 4096;
+
+impl CustomOp1 for Gelu {
+    fn name(&self) -> &'static str {
+        "bali-gelu"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let tanh = self.tanh;
+        dispatch1!(s, l, self.name(), |v| map_rows(
+            v,
+            ELEMENTS_PER_TASK.min(v.len().max(1)),
+            |i, o| {
+                for (o, &x) in o.iter_mut().zip(i) {
+                    *o = gelu_value(x, tanh);
+                }
+            }
+        ))
+    }
+
+    fn bwd(
+        &self,
+        arg: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(arg.apply_op2_no_bwd(
+            &grad.contiguous()?,
+            &GeluGrad { tanh: self.tanh },
+        )?))
+    }
+}
+
+/// `g * gelu'(x)`.
+struct GeluGrad {
+    tanh: bool,
+}
+
+impl CustomOp2 for GeluGrad {
+    fn name(&self) -> &'static str {
+        "bali-gelu-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let tanh = self.tanh;
+        dispatch2!(s1, l1, s2, l2, l1.shape().clone(), self.name(), |x, g| {
+            let mut out = vec![Real::of(0.0); x.len()];
+            out.par_chunks_mut(ELEMENTS_PER_TASK)
+                .zip(
+                    x.par_chunks(ELEMENTS_PER_TASK)
+                        .zip(g.par_chunks(ELEMENTS_PER_TASK)),
+                )
+                .for_each(|(o, (x, g))| {
+                    for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
+                        *o = g * gelu_derivative(x, tanh);
+                    }
+                });
+            out
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::gradcheck::check;
+    use candle_core::{Device, Var, D};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn random(shape: &[usize], seed: u64, scale: f64) -> Result<Tensor> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n: usize = shape.iter().product();
+        let v: Vec<f64> = (0..n).map(|_| rng.random_range(-scale..scale)).collect();
+        Ok(Tensor::from_vec(v, shape, &Device::Cpu)?)
+    }
+
+    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
+        Ok(a.sub(b)?
+            .abs()?
+            .max_all()?
+            .to_dtype(DType::F64)?
+            .to_scalar()?)
+    }
+
+    #[test]
+    fn kernels_agree_with_the_composed_candle_ops() -> Result<()> {
+        for dtype in [DType::F64, DType::F32] {
+            let tol = if dtype == DType::F32 { 1e-5 } else { 1e-12 };
+            let x = random(&[3, 4, 37], 1, 4.0)?.to_dtype(dtype)?;
+            let gamma = random(&[37], 2, 1.0)?.to_dtype(dtype)?;
+            let beta = random(&[37], 3, 1.0)?.to_dtype(dtype)?;
+            assert!(max_diff(&softmax_last(&x)?, &candle_nn::ops::softmax(&x, D::Minus1)?)? < tol);
+            let composed = candle_nn::ops::layer_norm_slow(&x, &gamma, &beta, 1e-12)?;
+            assert!(max_diff(&layer_norm(&x, &gamma, &beta, 1e-12)?, &composed)? < tol);
+            assert!(max_diff(&gelu(&x, false)?, &x.gelu_erf()?)? < tol);
+            assert!(max_diff(&gelu(&x, true)?, &x.gelu()?)? < tol);
+        }
+        let scores = random(&[2, 3, 4, 5], 9, 3.0)?;
+        let mask = Tensor::new(
+            &[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
+            &Device::Cpu,
+        )?;
+        let bias = mask.affine(10000.0, -10000.0)?;
+        let composed = candle_nn::ops::softmax(
+            &scores
+                .affine(0.3, 0.0)?
+                .broadcast_add(&bias.reshape((2, 1, 1, 5))?)?,
+            D::Minus1,
+        )?;
+        assert!(max_diff(&masked_softmax(&scores, &bias, 0.3)?, &composed)? < 1e-12);
+        // A transposed (non-contiguous) input is made contiguous first.
+        let x = random(&[5, 7], 4, 2.0)?;
+        let t = x.t()?;
+        assert!(
+            max_diff(
+                &softmax_last(&t)?,
+                &candle_nn::ops::softmax(&t.contiguous()?, D::Minus1)?
+            )? < 1e-12
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn backward_passes_match_finite_differences() -> Result<()> {
+        let x = Var::from_tensor(&random(&[6, 9], 5, 2.0)?)?;
+        let gamma = Var::from_tensor(&random(&[9], 6, 1.0)?)?;
+        let beta = Var::from_tensor(&random(&[9], 7, 1.0)?)?;
+        let w = random(&[6, 9], 8, 1.0)?;
+        let weighted = |y: Tensor| -> Result<Tensor> { Ok(y.mul(&w)?.sum_all()?) };
+
+        let sm = check(
+            std::slice::from_ref(&x),
+            || weighted(softmax_last(x.as_tensor())?),
+            1e-6,
+            54,
+        )?;
+        assert!(sm.max_error < 1e-7, "softmax {sm:?}");
+        let ln = check(
+            &[x.clone(), gamma.clone(), beta.clone()],
+            || {
+                weighted(layer_norm(
+                    x.as_tensor(),
+                    gamma.as_tensor(),
+                    beta.as_tensor(),
+                    1e-12,
+                )?)
+            },
+            1e-6,
+            54,
+        )?;
+        assert!(ln.max_error < 1e-7, "layer norm {ln:?}");
+        let scores = Var::from_tensor(&random(&[2, 3, 4, 5], 10, 2.0)?)?;
+        let mask = Tensor::new(
+            &[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
+            &Device::Cpu,
+        )?;
+        let bias = mask.affine(10000.0, -10000.0)?;
+        let w4 = random(&[2, 3, 4, 5], 11, 1.0)?;
+        let ms = check(
+            std::slice::from_ref(&scores),
+            || {
+                Ok(masked_softmax(scores.as_tensor(), &bias, 0.3)?
+                    .mul(&w4)?
+                    .sum_all()?)
+            },
+            1e-6,
+            120,
+        )?;
+        assert!(ms.max_error < 1e-7, "masked softmax {ms:?}");
+        for tanh in [false, true] {
+            let g = check(
+                std::slice::from_ref(&x),
+                || weighted(gelu(x.as_tensor(), tanh)?),
+                1e-6,
+                54,
+            )?;
+            assert!(g.max_error < 1e-7, "gelu tanh={tanh} {g:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn other_dtypes_are_not_fused() -> Result<()> {
+        let x = Tensor::zeros((2, 3), DType::F16, &Device::Cpu)?;
+        assert!(!supports(&x));
+        assert!(supports(&x.to_dtype(DType::F32)?));
+        Ok(())
+    }
+}

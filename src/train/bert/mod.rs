@@ -1,0 +1,364 @@
+//! The BERT encoder, written from differentiable candle ops so that every parameter trains.
+//!
+//! It computes what Hugging Face's `BertModel` computes (post-layer-norm transformer, absolute
+//! position embeddings, additive attention mask) and is checked against transformers' own
+//! output on the real MiniLM checkpoint. Its parameters live in the caller's
+//! [`candle_nn::VarMap`] under `BertModel`'s key names, with no prefix
+//! (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, ...),
+//! so that loading and export are a mapping and the optimiser can tell the language model from
+//! the heads (`mlm.`, `graph.`, `readout.`) by prefix.
+//!
+//! Layout: hidden states stay a `[B*T, d]` matrix between layers, so every dense layer is one
+//! large matrix product; only attention reshapes to `[B, heads, T, head]` for its batched
+//! products.
+
+pub mod config;
+pub mod fused;
+pub mod ops;
+pub mod weights;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarMap;
+use tracing::info;
+
+pub use config::{Activation, BertConfig};
+pub use ops::Mode;
+
+use crate::error::{BaliError, Result};
+use ops::{activate, attention_bias, attention_probs, layer_norm, linear};
+
+/// Token embeddings: word + position + token type, then layer norm and dropout.
+struct Embeddings {
+    word: Tensor,
+    position: Tensor,
+    token_type: Tensor,
+    ln_weight: Tensor,
+    ln_bias: Tensor,
+}
+
+/// One transformer layer (self-attention and feed-forward, each with residual and layer norm).
+struct Layer {
+    query: (Tensor, Tensor),
+    key: (Tensor, Tensor),
+    value: (Tensor, Tensor),
+    attn_out: (Tensor, Tensor),
+    attn_ln: (Tensor, Tensor),
+    inter: (Tensor, Tensor),
+    out: (Tensor, Tensor),
+    out_ln: (Tensor, Tensor),
+}
+
+/// A BERT encoder whose parameters are variables of a [`VarMap`].
+pub struct Bert {
+    config: BertConfig,
+    embeddings: Embeddings,
+    layers: Vec<Layer>,
+    /// Trainable tensors by `BertModel` name (the same storage as the VarMap's variables).
+    params: BTreeMap<String, Tensor>,
+    /// Tensors of `BertModel` that BALI does not train (pooler, position-id buffer), kept for
+    /// export.
+    carried: BTreeMap<String, Tensor>,
+}
+
+impl Bert {
+    /// Loads a Hugging Face checkpoint directory (`config.json`, `model.safetensors`) and
+    /// registers its encoder tensors in `varmap` as variables of `dtype` on `device`.
+    ///
+    /// Keys with a `bert.` prefix or TensorFlow-era `gamma`/`beta` names are accepted; heads of
+    /// other architectures are ignored. A checkpoint stored only as `pytorch_model.bin` is
+    /// refused with a hint to convert it: bali reads safetensors only.
+    pub fn load(dir: &Path, varmap: &VarMap, dtype: DType, device: &Device) -> Result<Bert> {
+        let config = BertConfig::from_file(&dir.join("config.json"))?;
+        let weights = dir.join("model.safetensors");
+        if !weights.exists() {
+            let hint = if dir.join("pytorch_model.bin").exists() {
+                "; only pytorch_model.bin is there: convert it once with transformers \
+                 (`AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)`)"
+            } else {
+                ""
+            };
+            return Err(BaliError::Spec(format!(
+                "model directory {} has no model.safetensors{hint}",
+                dir.display()
+            )));
+        }
+        let tensors = weights::read_checkpoint(&weights, &config, dtype, device)?;
+        info!(
+            dir = %dir.display(),
+            layers = config.num_hidden_layers,
+            hidden = config.hidden_size,
+            "loaded BERT checkpoint"
+        );
+        Bert::register(config, tensors.encoder, tensors.carried, varmap)
+    }
+
+    /// A randomly initialised encoder (Hugging Face's scheme: normal(0, initializer_range)
+    /// weights, zero biases, unit layer norms, zero `[PAD]` embedding), reproducible from
+    /// `seed`.
+    pub fn random(
+        config: BertConfig,
+        seed: u64,
+        varmap: &VarMap,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Bert> {
+        config.validate().map_err(BaliError::Spec)?;
+        let (encoder, pooler) = weights::random_tensors(&config, seed, dtype, device)?;
+        Bert::register(config, encoder, pooler, varmap)
+    }
+
+    fn register(
+        config: BertConfig,
+        encoder: BTreeMap<String, Tensor>,
+        carried: BTreeMap<String, Tensor>,
+        varmap: &VarMap,
+    ) -> Result<Bert> {
+        let mut params = BTreeMap::new();
+        for (name, tensor) in encoder {
+            let t = weights::new_param(varmap, &name, tensor)?;
+            params.insert(name, t);
+        }
+        let get = |name: &str| -> Result<Tensor> {
+            params.get(name).cloned().ok_or_else(|| {
+                BaliError::Internal(format!("encoder tensor `{name}` was not registered"))
+            })
+        };
+        let pair = |prefix: &str| -> Result<(Tensor, Tensor)> {
+            Ok((
+                get(&format!("{prefix}.weight"))?,
+                get(&format!("{prefix}.bias"))?,
+            ))
+        };
+        let embeddings = Embeddings {
+            word: get("embeddings.word_embeddings.weight")?,
+            position: get("embeddings.position_embeddings.weight")?,
+            token_type: get("embeddings.token_type_embeddings.weight")?,
+            ln_weight: get("embeddings.LayerNorm.weight")?,
+            ln_bias: get("embeddings.LayerNorm.bias")?,
+        };
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for l in 0..config.num_hidden_layers {
+            let p = format!("encoder.layer.{l}");
+            layers.push(Layer {
+                query: pair(&format!("{p}.attention.self.query"))?,
+                key: pair(&format!("{p}.attention.self.key"))?,
+                value: pair(&format!("{p}.attention.self.value"))?,
+                attn_out: pair(&format!("{p}.attention.output.dense"))?,
+                attn_ln: pair(&format!("{p}.attention.output.LayerNorm"))?,
+                inter: pair(&format!("{p}.intermediate.dense"))?,
+                out: pair(&format!("{p}.output.dense"))?,
+                out_ln: pair(&format!("{p}.output.LayerNorm"))?,
+            });
+        }
+        Ok(Bert {
+            config,
+            embeddings,
+            layers,
+            params,
+            carried,
+        })
+    }
+
+    /// The configuration the encoder was built from.
+    pub fn config(&self) -> &BertConfig {
+        &self.config
+    }
+
+    /// The trainable tensors by `BertModel` name (views of the VarMap's variables).
+    pub fn parameters(&self) -> &BTreeMap<String, Tensor> {
+        &self.params
+    }
+
+    /// The `BertModel` tensors that are carried through unchanged (pooler, buffers).
+    pub fn carried(&self) -> &BTreeMap<String, Tensor> {
+        &self.carried
+    }
+
+    /// Last-layer hidden states `[B, T, d]`.
+    ///
+    /// `input_ids` and `attention_mask` are `[B, T]` (`u32` ids; mask 1 for tokens, 0 for
+    /// padding, any numeric dtype); `token_type_ids` defaults to all zeros. Padded positions
+    /// still get states (as in Hugging Face); they are simply never attended to.
+    pub fn forward(
+        &self,
+        input_ids: &Tensor,
+        token_type_ids: Option<&Tensor>,
+        attention_mask: &Tensor,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let (b, t) = input_ids.dims2()?;
+        if t > self.config.max_position_embeddings {
+            return Err(BaliError::Internal(format!(
+                "a batch of {t} tokens per row exceeds max_position_embeddings {}",
+                self.config.max_position_embeddings
+            )));
+        }
+        if attention_mask.dims() != [b, t] {
+            return Err(BaliError::Internal(format!(
+                "attention mask {:?} does not match input ids {:?}",
+                attention_mask.dims(),
+                input_ids.dims()
+            )));
+        }
+        let dtype = self.embeddings.word.dtype();
+        let mut x = self.embed(input_ids, token_type_ids, mode)?;
+        let bias = attention_bias(attention_mask, dtype)?;
+        for layer in &self.layers {
+            x = self.layer_forward(layer, &x, &bias, b, t, mode)?;
+        }
+        Ok(x.reshape((b, t, self.config.hidden_size))?)
+    }
+
+    /// Embeddings as a `[B*T, d]` matrix.
+    fn embed(&self, ids: &Tensor, token_types: Option<&Tensor>, mode: &mut Mode) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        let d = self.config.hidden_size;
+        let e = &self.embeddings;
+        let words = e
+            .word
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((b, t, d))?;
+        let positions = e.position.narrow(0, 0, t)?;
+        let x = words.broadcast_add(&positions)?;
+        let x = match token_types {
+            Some(tt) => x.add(
+                &e.token_type
+                    .index_select(&tt.flatten_all()?, 0)?
+                    .reshape((b, t, d))?,
+            )?,
+            None => x.broadcast_add(&e.token_type.narrow(0, 0, 1)?)?,
+        };
+        let x = layer_norm(
+            &x.reshape((b * t, d))?,
+            &e.ln_weight,
+            &e.ln_bias,
+            self.config.layer_norm_eps,
+        )?;
+        mode.dropout(&x, self.config.hidden_dropout_prob)
+    }
+
+    /// Multi-head self-attention of `x` `[B*T, d]` followed by the output projection (before
+    /// its dropout and residual). `bias` is [`attention_bias`] of the padding mask.
+    fn self_attention(
+        &self,
+        layer: &Layer,
+        x: &Tensor,
+        bias: &Tensor,
+        b: usize,
+        t: usize,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let (h, dh, d) = (c.num_attention_heads, c.head_size(), c.hidden_size);
+        let heads = |y: Tensor| -> Result<Tensor> {
+            Ok(y.reshape((b, t, h, dh))?.transpose(1, 2)?.contiguous()?)
+        };
+        let q = heads(linear(x, &layer.query.0, &layer.query.1)?)?;
+        let k = heads(linear(x, &layer.key.0, &layer.key.1)?)?;
+        let v = heads(linear(x, &layer.value.0, &layer.value.1)?)?;
+        let scores = q.matmul(&k.t()?)?;
+        let probs = attention_probs(&scores, bias, 1.0 / (dh as f64).sqrt())?;
+        let probs = mode.dropout(&probs, c.attention_probs_dropout_prob)?;
+        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * t, d))?;
+        linear(&context, &layer.attn_out.0, &layer.attn_out.1)
+    }
+
+    fn layer_forward(
+        &self,
+        layer: &Layer,
+        x: &Tensor,
+        bias: &Tensor,
+        b: usize,
+        t: usize,
+        mode: &mut Mode,
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let attn = self.self_attention(layer, x, bias, b, t, mode)?;
+        let attn = mode.dropout(&attn, c.hidden_dropout_prob)?;
+        let a = layer_norm(
+            &attn.add(x)?,
+            &layer.attn_ln.0,
+            &layer.attn_ln.1,
+            c.layer_norm_eps,
+        )?;
+        let inter = activate(&linear(&a, &layer.inter.0, &layer.inter.1)?, c.hidden_act)?;
+        let out = linear(&inter, &layer.out.0, &layer.out.1)?;
+        let out = mode.dropout(&out, c.hidden_dropout_prob)?;
+        layer_norm(
+            &out.add(&a)?,
+            &layer.out_ln.0,
+            &layer.out_ln.1,
+            c.layer_norm_eps,
+        )
+    }
+}
+
+/// Mean of `hidden` `[B, T, d]` over the positions where `mask` `[B, T]` is 1: the sentence or
+/// name embedding (sentence-transformers' mean pooling; BALI's node features). A row with no
+/// tokens gives zeros rather than NaN.
+pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let (b, t, _) = hidden.dims3()?;
+    if mask.dims() != [b, t] {
+        return Err(BaliError::Internal(format!(
+            "mask {:?} does not match hidden states {:?}",
+            mask.dims(),
+            hidden.dims()
+        )));
+    }
+    let m = mask.to_dtype(hidden.dtype())?;
+    let summed = m.unsqueeze(1)?.matmul(hidden)?.squeeze(1)?;
+    let counts = m.sum_keepdim(1)?.clamp(1e-9, f64::MAX)?;
+    Ok(summed.broadcast_div(&counts)?)
+}
+
+/// A run of sub-tokens `[start, end)` in row `row` of a batch: one mention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSpan {
+    /// Row of the batch.
+    pub row: usize,
+    /// First sub-token.
+    pub start: usize,
+    /// One past the last sub-token.
+    pub end: usize,
+}
+
+/// Mean of `hidden` `[B, T, d]` over each span: `[spans, d]`, BALI's mention representation.
+///
+/// Gathers the spans' rows and sums them per span with `index_add`, so the cost grows with the
+/// number of tokens inside spans, not with spans x batch tokens.
+pub fn pool_spans(hidden: &Tensor, spans: &[TokenSpan]) -> Result<Tensor> {
+    let (b, t, d) = hidden.dims3()?;
+    let mut rows = Vec::new();
+    let mut owner = Vec::new();
+    let mut weight = Vec::new();
+    for (i, s) in spans.iter().enumerate() {
+        if s.row >= b || s.start >= s.end || s.end > t {
+            return Err(BaliError::Internal(format!(
+                "token span {s:?} is empty or outside a batch of {b} x {t} tokens"
+            )));
+        }
+        let w = 1.0 / (s.end - s.start) as f64;
+        for j in s.start..s.end {
+            rows.push((s.row * t + j) as u32);
+            owner.push(i as u32);
+            weight.push(w);
+        }
+    }
+    let dev = hidden.device();
+    let n = rows.len();
+    let rows = Tensor::from_vec(rows, n, dev)?;
+    let owner = Tensor::from_vec(owner, n, dev)?;
+    let weight = Tensor::from_vec(weight, (n, 1), dev)?.to_dtype(hidden.dtype())?;
+    let picked = hidden
+        .reshape((b * t, d))?
+        .index_select(&rows, 0)?
+        .broadcast_mul(&weight)?;
+    let zeros = Tensor::zeros((spans.len(), d), hidden.dtype(), dev)?;
+    Ok(zeros.index_add(&owner, &picked, 0)?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,286 @@
+//! The differentiable building blocks of the encoder and its heads: linear maps, layer norm,
+//! softmax, activations and a seeded dropout.
+//!
+//! candle-nn's fused `LayerNorm` / `ops::layer_norm` and `ops::softmax_last_dim` run without
+//! recording a backward pass (`apply_op*_no_bwd`), so a model built from them trains only the
+//! parameters above the first such op, silently (the tests at the bottom show it). Layer norm,
+//! softmax and GELU here take bali's own fused CPU kernels, which carry an exact backward
+//! ([`super::fused`]), and fall back to candle's differentiable compositions on other devices
+//! and dtypes; everything is checked against finite differences.
+
+use candle_core::{DType, Tensor, D};
+use rand::RngCore;
+
+use super::config::Activation;
+use super::fused;
+use crate::error::{BaliError, Result};
+
+/// Whether a forward pass is for training (dropout active) or for inference.
+///
+/// Training draws its dropout masks from the caller's random stream, in a fixed order, so a
+/// run that restores that stream (for instance a `rand_chacha::ChaCha8Rng` with its word
+/// position) repeats the same masks after a resume.
+pub enum Mode<'r> {
+    /// No dropout: evaluation, embedding, export checks.
+    Eval,
+    /// Dropout on, masks drawn from this stream.
+    Train(&'r mut dyn RngCore),
+}
+
+impl Mode<'_> {
+    /// Applies dropout with probability `p` in training mode; the identity otherwise.
+    pub fn dropout(&mut self, x: &Tensor, p: f64) -> Result<Tensor> {
+        match self {
+            Mode::Eval => Ok(x.clone()),
+            Mode::Train(rng) => dropout(x, p, *rng),
+        }
+    }
+}
+
+/// Inverted dropout: zeroes each element with probability `p` and scales the rest by
+/// `1 / (1 - p)`, so the expected value is unchanged and evaluation needs no rescaling.
+///
+/// The mask is drawn on the host from `rng` (one `u32` per element, compared with
+/// `p * 2^32`), which makes it reproducible on any device; candle's own `ops::dropout` draws
+/// from an unseeded thread RNG and cannot be replayed.
+pub fn dropout(x: &Tensor, p: f64, rng: &mut dyn RngCore) -> Result<Tensor> {
+    if !(0.0..1.0).contains(&p) {
+        return Err(BaliError::Internal(format!(
+            "dropout probability {p} is outside [0, 1)"
+        )));
+    }
+    if p == 0.0 {
+        return Ok(x.clone());
+    }
+    let n = x.elem_count();
+    let mut bytes = vec![0u8; n * 4];
+    rng.fill_bytes(&mut bytes);
+    let threshold = (p * 4_294_967_296.0).round() as u64;
+    let scale = (1.0 / (1.0 - p)) as f32;
+    let mask: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|c| {
+            let r = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64;
+            if r >= threshold {
+                scale
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
+    Ok(x.mul(&mask)?)
+}
+
+/// `x W^T + b` over the last dimension, for a weight stored `[out, in]` as in PyTorch.
+///
+/// Inputs of rank 3 are flattened to one matrix product (`[B*T, in] x [in, out]`), which gemm
+/// runs faster than a batch of small ones and which keeps the weight gradient a single product.
+pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let dims = x.dims().to_vec();
+    let last = dims.len().saturating_sub(1);
+    let rows: usize = dims[..last].iter().product();
+    let flat = x.reshape((rows, dims[last]))?;
+    let out = flat.matmul(&weight.t()?)?.broadcast_add(bias)?;
+    let mut out_dims = dims;
+    out_dims[last] = weight.dim(0)?;
+    Ok(out.reshape(out_dims)?)
+}
+
+/// Layer normalisation over the last dimension, `(x - mean) / sqrt(var + eps) * gamma + beta`
+/// with the biased variance, as PyTorch computes it: the fused CPU kernel with its backward
+/// ([`fused::layer_norm`]) where it applies, otherwise `candle_nn::ops::layer_norm_slow`
+/// (differentiable ops; see the module docs for why not candle-nn's fused kernel).
+pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result<Tensor> {
+    if fused::supports(x) {
+        fused::layer_norm(x, gamma, beta, eps)
+    } else {
+        Ok(candle_nn::ops::layer_norm_slow(x, gamma, beta, eps as f32)?)
+    }
+}
+
+/// Softmax over the last dimension: [`fused::softmax_last`] where it applies, otherwise
+/// `candle_nn::ops::softmax` (differentiable ops).
+pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
+    if fused::supports(x) {
+        fused::softmax_last(x)
+    } else {
+        Ok(candle_nn::ops::softmax(x, D::Minus1)?)
+    }
+}
+
+/// Applies the configured non-linearity (GELU through [`fused::gelu`] where it applies).
+pub fn activate(x: &Tensor, act: Activation) -> Result<Tensor> {
+    let fuse = fused::supports(x);
+    Ok(match act {
+        Activation::Gelu if fuse => fused::gelu(x, false)?,
+        Activation::GeluTanh if fuse => fused::gelu(x, true)?,
+        Activation::Gelu => x.gelu_erf()?,
+        Activation::GeluTanh => x.gelu()?,
+        Activation::Relu => x.relu()?,
+    })
+}
+
+/// The additive attention bias `[B, T]` for a `[B, T]` mask of 1 (token) and 0 (padding): 0
+/// where a key may be attended to and -10000 where it may not. -10000 (the original BERT's
+/// constant) is exactly zero after the softmax in every float type, and unlike the dtype's
+/// minimum it cannot overflow when added to a score.
+pub fn attention_bias(mask: &Tensor, dtype: DType) -> Result<Tensor> {
+    Ok(mask.to_dtype(dtype)?.affine(10000.0, -10000.0)?)
+}
+
+/// Attention probabilities `softmax(scale * scores + bias)` for scores `[B, H, Tq, Tk]` and an
+/// [`attention_bias`] `[B, Tk]`: one fused kernel on CPU ([`fused::masked_softmax`]), the
+/// composition of candle ops elsewhere.
+pub fn attention_probs(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
+    if fused::supports(scores) {
+        return fused::masked_softmax(scores, bias, scale);
+    }
+    let (b, t) = bias.dims2()?;
+    let scores = scores
+        .affine(scale, 0.0)?
+        .broadcast_add(&bias.reshape((b, 1, 1, t))?)?;
+    Ok(candle_nn::ops::softmax(&scores, D::Minus1)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::gradcheck::check;
+    use candle_core::{Device, Var};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn var(shape: &[usize], seed: u64, dev: &Device) -> Result<Var> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n: usize = shape.iter().product();
+        let data: Vec<f64> = (0..n)
+            .map(|_| (rng.next_u32() as f64 / u32::MAX as f64) * 2.0 - 1.0)
+            .collect();
+        Ok(Var::from_tensor(&Tensor::from_vec(data, shape, dev)?)?)
+    }
+
+    #[test]
+    fn fused_candle_nn_ops_record_no_backward_pass() -> Result<()> {
+        // The reason this module exists: with a contiguous input, candle-nn 0.11's LayerNorm
+        // module and softmax_last_dim take fused kernels applied with `apply_op*_no_bwd`, so
+        // the input receives no gradient at all. Our ops do.
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::new(
+            &[[0.3f32, -1.0, 2.0], [1.5, 0.2, -0.7]],
+            &dev,
+        )?)?;
+        let w = Tensor::new(&[1.0f32, 2.0, 3.0], &dev)?;
+        let gamma = Tensor::ones(3, DType::F32, &dev)?;
+        let beta = Tensor::zeros(3, DType::F32, &dev)?;
+        let weighted = |y: Tensor| -> Result<Tensor> { Ok(y.broadcast_mul(&w)?.sum_all()?) };
+
+        let ln = candle_nn::LayerNorm::new(gamma.clone(), beta.clone(), 1e-12);
+        let fused_ln = weighted(candle_core::Module::forward(&ln, x.as_tensor())?)?.backward()?;
+        assert!(
+            fused_ln.get(x.as_tensor()).is_none(),
+            "candle_nn::LayerNorm now has a backward pass"
+        );
+        let fused_sm = weighted(candle_nn::ops::softmax_last_dim(x.as_tensor())?)?.backward()?;
+        assert!(
+            fused_sm.get(x.as_tensor()).is_none(),
+            "softmax_last_dim now has a backward pass"
+        );
+
+        let ours_ln = weighted(layer_norm(x.as_tensor(), &gamma, &beta, 1e-12)?)?.backward()?;
+        let ours_sm = weighted(softmax_last(x.as_tensor())?)?.backward()?;
+        for grads in [ours_ln, ours_sm] {
+            let g = grads
+                .get(x.as_tensor())
+                .ok_or_else(|| BaliError::Internal("no gradient".into()))?;
+            assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn layer_norm_gradients_match_finite_differences() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = var(&[3, 5], 1, &dev)?;
+        let gamma = var(&[5], 2, &dev)?;
+        let beta = var(&[5], 3, &dev)?;
+        let w = var(&[3, 5], 4, &dev)?;
+        let loss = || -> Result<Tensor> {
+            let y = layer_norm(x.as_tensor(), gamma.as_tensor(), beta.as_tensor(), 1e-12)?;
+            Ok(y.mul(w.as_tensor())?.sum_all()?)
+        };
+        let out = check(&[x.clone(), gamma.clone(), beta.clone()], loss, 1e-6, 15)?;
+        assert!(out.max_error < 1e-6, "{out:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn softmax_and_activations_match_finite_differences() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = var(&[2, 3, 4], 5, &dev)?;
+        let w = var(&[2, 3, 4], 6, &dev)?;
+        for act in [None, Some(Activation::Gelu), Some(Activation::GeluTanh)] {
+            let loss = || -> Result<Tensor> {
+                let y = match act {
+                    None => softmax_last(x.as_tensor())?,
+                    Some(a) => activate(x.as_tensor(), a)?,
+                };
+                Ok(y.mul(w.as_tensor())?.sum_all()?)
+            };
+            let out = check(std::slice::from_ref(&x), loss, 1e-6, 24)?;
+            assert!(out.max_error < 1e-6, "{act:?}: {out:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn softmax_of_a_masked_score_is_exactly_zero() -> Result<()> {
+        let dev = Device::Cpu;
+        let mask = Tensor::new(&[[1u32, 1, 0]], &dev)?;
+        let scores = Tensor::new(&[[[[3.0f32, -2.0, 40.0]]]], &dev)?;
+        let bias = attention_bias(&mask, DType::F32)?;
+        // Both the fused kernel (f32 on CPU) and the composed path (f16) zero the padded key.
+        for p in [
+            attention_probs(&scores, &bias, 1.0)?,
+            attention_probs(
+                &scores.to_dtype(DType::F16)?,
+                &bias.to_dtype(DType::F16)?,
+                1.0,
+            )?,
+        ] {
+            let p: Vec<f32> = p.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+            assert_eq!(p[2], 0.0);
+            assert!((p[0] + p[1] - 1.0).abs() < 1e-3);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn dropout_drops_at_the_rate_and_replays_from_a_restored_stream() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Tensor::ones((200, 500), DType::F32, &dev)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(29);
+        let first: Vec<f32> = dropout(&x, 0.1, &mut rng)?.flatten_all()?.to_vec1()?;
+        let zeros = first.iter().filter(|v| **v == 0.0).count() as f64 / first.len() as f64;
+        // 100k Bernoulli(0.1) draws: the standard error of the rate is below 0.001.
+        assert!((zeros - 0.1).abs() < 0.005, "dropped share {zeros}");
+        let kept = first.iter().find(|v| **v != 0.0).copied().unwrap_or(0.0);
+        assert!((kept - 1.0 / 0.9).abs() < 1e-6);
+
+        // A stream restored to the same position gives the same mask; the next draw differs.
+        let pos = rng.get_word_pos();
+        let second: Vec<f32> = dropout(&x, 0.1, &mut rng)?.flatten_all()?.to_vec1()?;
+        let mut restored = ChaCha8Rng::seed_from_u64(29);
+        restored.set_word_pos(pos);
+        let replay: Vec<f32> = dropout(&x, 0.1, &mut restored)?.flatten_all()?.to_vec1()?;
+        assert_eq!(second, replay);
+        assert_ne!(first, second);
+
+        let mut eval = Mode::Eval;
+        assert_eq!(
+            eval.dropout(&x, 0.5)?.sum_all()?.to_scalar::<f32>()?,
+            100_000.0
+        );
+        Ok(())
+    }
+}
