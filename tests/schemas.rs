@@ -1,53 +1,46 @@
-//! `schemas/<table>.json` describe every column of every table type (name, Arrow type,
-//! nullability, meaning), generated from `src/tables/`. This test fails when a file and the
-//! code disagree; `BALI_BLESS=1 cargo test --test schemas` rewrites the files.
+//! `schemas/<table>.json` describe every table type's columns (name, Arrow type, nullability,
+//! meaning) for readers outside the code. They are generated from `bali::tables`; this test
+//! fails when a file and the code disagree. After changing a table on purpose, rewrite them:
+//!
+//!     BALI_BLESS=1 cargo test --test schemas
 
 use std::path::Path;
 
 use arrow::datatypes::{DataType, Field};
 use bali::tables::{TableType, DESCRIPTION_KEY};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-fn description(metadata: &std::collections::HashMap<String, String>) -> Value {
-    metadata
-        .get(DESCRIPTION_KEY)
-        .map_or(Value::Null, |d| Value::String(d.clone()))
-}
-
-/// A column (or nested field) as JSON: nested lists and structs are spelled out.
-fn field(field: &Field) -> Value {
-    let mut value = json!({
-        "name": field.name(),
-        "type": type_name(field.data_type()),
-        "nullable": field.is_nullable(),
-        "description": description(field.metadata()),
-    });
-    match field.data_type() {
-        DataType::List(item) | DataType::LargeList(item) => value["item"] = self::field(item),
-        DataType::Struct(fields) => {
-            value["fields"] = fields.iter().map(|f| self::field(f)).collect()
+/// One column (or nested field) as JSON.
+fn field(f: &Field) -> Value {
+    let mut out = Map::new();
+    out.insert("name".into(), json!(f.name()));
+    let kind = match f.data_type() {
+        DataType::List(item) => {
+            out.insert("item".into(), field(item));
+            "List".to_string()
         }
-        _ => {}
-    }
-    value
-}
-
-fn type_name(data_type: &DataType) -> String {
-    match data_type {
-        DataType::List(_) => "List".to_string(),
-        DataType::LargeList(_) => "LargeList".to_string(),
-        DataType::Struct(_) => "Struct".to_string(),
+        DataType::Struct(fields) => {
+            out.insert("fields".into(), fields.iter().map(|f| field(f)).collect());
+            "Struct".to_string()
+        }
         other => other.to_string(),
+    };
+    out.insert("type".into(), json!(kind));
+    out.insert("nullable".into(), json!(f.is_nullable()));
+    if let Some(d) = f.metadata().get(DESCRIPTION_KEY) {
+        out.insert("description".into(), json!(d));
     }
+    Value::Object(out)
 }
 
-fn document(table: TableType) -> Value {
+fn document(table: TableType) -> String {
     let schema = table.schema();
-    json!({
+    let doc = json!({
         "table": table.name(),
-        "description": description(schema.metadata()),
+        "description": table.description(),
         "columns": schema.fields().iter().map(|f| field(f)).collect::<Vec<_>>(),
-    })
+    });
+    serde_json::to_string_pretty(&doc).unwrap() + "\n"
 }
 
 #[test]
@@ -57,20 +50,16 @@ fn schema_files_match_the_table_definitions() {
     let mut stale = Vec::new();
     for &table in TableType::ALL {
         let path = dir.join(format!("{}.json", table.name()));
-        let expected = serde_json::to_string_pretty(&document(table)).unwrap() + "\n";
-        let found = std::fs::read_to_string(&path).unwrap_or_default();
-        if found == expected {
-            continue;
-        }
+        let expected = document(table);
         if bless {
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&path, expected).unwrap();
-        } else {
+            std::fs::write(&path, &expected).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
             stale.push(path.display().to_string());
         }
     }
     assert!(
         stale.is_empty(),
-        "schema files differ from src/tables (rewrite them with `BALI_BLESS=1 cargo test --test schemas`): {stale:?}"
+        "these schema files differ from bali::tables (rewrite with BALI_BLESS=1 cargo test --test schemas): {stale:?}"
     );
 }

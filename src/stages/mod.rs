@@ -11,12 +11,20 @@ pub fn register_builtin(registry: &mut Registry) {
         .register::<sources::OboKind>()
         .register::<sentences::SentencesKind>()
         .register::<dictionary::DictionaryKind>()
-        .register::<link::LinkKind>();
+        .register::<link::LinkKind>()
+        .register::<subgraphs::Subgraphs>()
+        .register::<samples::Samples>()
+        .register::<samples::Names>()
+        .register::<samples::Pubtator>();
 }
 
 pub(crate) mod columns;
 pub mod current;
 pub mod dictionary;
 pub mod link;
+pub mod samples;
 pub mod sentences;
 pub mod sources;
+pub mod subgraphs;
+#[cfg(test)]
+pub(crate) mod testkinds;

@@ -15,9 +15,9 @@ pub fn schema() -> SchemaRef {
             "rel",
             DataType::Utf8,
             false,
-            "REL of the edge (neighbour to target)",
+            "REL of the edge: the relationship of the neighbour to the target (MRREL orientation, cui1 = target); the first in (REL, RELA) order when several relate the pair",
         ),
-        col("rela", DataType::Utf8, true, "RELA of the edge"),
+        col("rela", DataType::Utf8, true, "RELA of that edge"),
         col(
             "hops",
             DataType::Int32,
@@ -29,19 +29,19 @@ pub fn schema() -> SchemaRef {
         DESCRIPTION,
         vec![
             col("cui", DataType::Utf8, false, "Target concept"),
-            col("names", list_of(item(DataType::Utf8)), false, "English names of the target"),
-            col("degree", DataType::Int32, false, "Number of distinct neighbours in the graph"),
+            col("names", list_of(item(DataType::Utf8)), false, "Names of the target in the stage's languages (English by default), sorted"),
+            col("degree", DataType::Int32, false, "Number of distinct one-hop neighbours in the graph, before the name requirement and the cap"),
             col(
                 "neighbors",
                 list_of(col("item", neighbour, false, "One neighbour")),
                 false,
-                "Neighbourhood (all distinct neighbours up to the stage's cap), ordered by concept id",
+                "Stored neighbourhood: distinct neighbours with a name, at most max_stored_neighbors (a seeded uniform subset beyond that), ordered by (hops, concept id)",
             ),
             col(
                 "sampled",
                 list_of(item(DataType::Int32)),
                 false,
-                "Indices into neighbors of the seeded epoch-0 sample (up to max_neighbors, uniform without replacement)",
+                "Indices into neighbors of the seeded epoch-0 sample (up to max_neighbors, uniform without replacement, ascending); epoch e is stages::subgraphs::sample_neighbors(seed, e, cui, len(neighbors), max_neighbors)",
             ),
         ],
     )

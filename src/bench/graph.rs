@@ -1,0 +1,371 @@
+//! Benchmarks of the graph build at UMLS scale and of sample building on real abstracts, and the
+//! real-data fixtures they (and the alignment tests) use.
+//!
+//! Run with `cargo run --example bench_subgraphs -- build` and `-- samples` (see BENCHMARKS.md).
+//! The fixtures read real files with small stand-ins for the source kinds, which live in another
+//! area: a PubMed `AbstractText` reader (quick-xml) and an OBO `name:`/`synonym:` reader. The
+//! sentences and mentions themselves come from the project's own `sentences` splitter and
+//! dictionary linker, so alignment is tested on what the pipeline really feeds `samples`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use flate2::read::MultiGzDecoder;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use crate::error::{BaliError, IoResultExt, Position, Result};
+use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
+use crate::stages::link::{link_sentences, LinkOptions};
+use crate::stages::samples::{
+    build_names, build_samples, NamesOptions, SamplesOptions, SentenceMentions, Tokenizer,
+};
+use crate::stages::sentences::SentencesOptions;
+use crate::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
+use crate::stages::subgraphs::synthetic::SyntheticRelations;
+use crate::tables::{concepts, sentences};
+
+/// Peak and current resident set size of this process in bytes (Linux `/proc/self/status`
+/// VmHWM and VmRSS); `None` elsewhere.
+pub fn memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// CPU seconds (user + system, all threads) this process has used so far, from
+/// `/proc/self/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ on every mainstream
+/// architecture); `None` elsewhere. On a shared machine wall time depends on the neighbours'
+/// load and CPU time does not, so benchmarks report both.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// What the graph-build benchmark measured.
+#[derive(Debug, Clone)]
+pub struct GraphBenchReport {
+    /// Rows pushed.
+    pub rows: u64,
+    /// Seconds spent generating the synthetic batches (not part of the build).
+    pub generate_seconds: f64,
+    /// Seconds in `GraphBuilder::push` over all batches.
+    pub push_seconds: f64,
+    /// Seconds in `GraphBuilder::finish`.
+    pub finish_seconds: f64,
+    /// rows / (push + finish).
+    pub rows_per_second: f64,
+    /// CPU seconds of push and finish (all threads).
+    pub build_cpu_seconds: Option<f64>,
+    /// Nodes of the graph.
+    pub nodes: usize,
+    /// Distinct edges of the graph.
+    pub edges: usize,
+    /// Distinct relation types.
+    pub relations: usize,
+    /// Largest number of distinct neighbours of one node.
+    pub max_degree: usize,
+    /// Heap bytes of the finished graph.
+    pub graph_bytes: usize,
+    /// Resident set size before the build, bytes.
+    pub rss_before: Option<u64>,
+    /// Peak resident set size of the process at the end, bytes.
+    pub peak_rss: Option<u64>,
+}
+
+/// Builds the graph of a synthetic relations table, timing push and finish apart from the
+/// generation of the batches.
+pub fn bench_graph_build(spec: &SyntheticRelations) -> Result<GraphBenchReport> {
+    let rss_before = memory().map(|m| m.1);
+    let mut builder = GraphBuilder::new(RelationFilter::default(), None);
+    let (mut generate, mut push, mut cpu) = (0.0, 0.0, Some(0.0));
+    for i in 0..spec.batch_count() {
+        let t = Instant::now();
+        let batch = spec.batch(i)?;
+        generate += t.elapsed().as_secs_f64();
+        let (t, c) = (Instant::now(), cpu_seconds());
+        builder.push(&batch)?;
+        push += t.elapsed().as_secs_f64();
+        cpu = cpu
+            .zip(c)
+            .zip(cpu_seconds())
+            .map(|((sum, a), b)| sum + b - a);
+        if i % 200 == 0 {
+            tracing::info!(batch = i, of = spec.batch_count(), "pushed");
+        }
+    }
+    let rows = builder.stats().rows;
+    let (t, c) = (Instant::now(), cpu_seconds());
+    let graph = builder.finish()?;
+    let finish = t.elapsed().as_secs_f64();
+    cpu = cpu
+        .zip(c)
+        .zip(cpu_seconds())
+        .map(|((sum, a), b)| sum + b - a);
+    let max_degree = (0..graph.node_count() as u32)
+        .map(|u| graph.degree(u))
+        .max()
+        .unwrap_or(0);
+    Ok(GraphBenchReport {
+        rows,
+        generate_seconds: generate,
+        push_seconds: push,
+        finish_seconds: finish,
+        rows_per_second: rows as f64 / (push + finish),
+        build_cpu_seconds: cpu,
+        nodes: graph.node_count(),
+        edges: graph.edge_count(),
+        relations: graph.vocabulary().len(),
+        max_degree,
+        graph_bytes: graph.memory_bytes(),
+        rss_before,
+        peak_rss: memory().map(|m| m.0),
+    })
+}
+
+/// What the samples benchmark measured.
+#[derive(Debug, Clone)]
+pub struct SamplesBenchReport {
+    /// Sentences in.
+    pub sentences: usize,
+    /// Mention rows in.
+    pub mention_rows: usize,
+    /// Samples built.
+    pub samples: u64,
+    /// Seconds of `build_samples` (grouping mentions included).
+    pub samples_seconds: f64,
+    /// CPU seconds of the same (all threads).
+    pub samples_cpu_seconds: Option<f64>,
+    /// Samples per second.
+    pub samples_per_second: f64,
+    /// Sentences per second (every sentence is tokenised or skipped).
+    pub sentences_per_second: f64,
+    /// Names tokenised.
+    pub names: usize,
+    /// Seconds of `build_names`.
+    pub names_seconds: f64,
+}
+
+/// Builds samples from the abstracts of a PubMed file with mentions of an ontology's names,
+/// and the `names` output of that ontology.
+pub fn bench_samples(
+    pubmed: &Path,
+    obo: &Path,
+    tokenizer: &Tokenizer,
+    max_articles: usize,
+) -> Result<SamplesBenchReport> {
+    let sentences = abstract_sentences(pubmed, max_articles)?;
+    let names = ontology_names(obo)?;
+    let mention_batch = linked_mentions(&sentences, &names)?;
+    let options = SamplesOptions::new(tokenizer.files().first().cloned().unwrap_or_default());
+
+    let (t, c) = (Instant::now(), cpu_seconds());
+    let grouped = SentenceMentions::from_batches([&mention_batch])?;
+    let out = build_samples(&sentences, &grouped, tokenizer, &options)?;
+    let samples_seconds = t.elapsed().as_secs_f64();
+    let samples_cpu_seconds = c.zip(cpu_seconds()).map(|(a, b)| b - a);
+
+    let concepts = concepts_batch(&names)?;
+    let t = Instant::now();
+    let names_options = NamesOptions::new(options.tokenizer.clone());
+    let names_batch = build_names(&concepts, tokenizer, &names_options)?;
+    let names_seconds = t.elapsed().as_secs_f64();
+
+    Ok(SamplesBenchReport {
+        sentences: sentences.num_rows(),
+        mention_rows: mention_batch.num_rows(),
+        samples: out.stats.samples,
+        samples_seconds,
+        samples_cpu_seconds,
+        samples_per_second: out.stats.samples as f64 / samples_seconds,
+        sentences_per_second: sentences.num_rows() as f64 / samples_seconds,
+        names: names_batch.num_rows(),
+        names_seconds,
+    })
+}
+
+/// The abstracts of the first `max_articles` articles of a PubMed XML file (`.gz` or plain),
+/// split into sentences, as a `sentences` batch (section `abstract`; structured abstracts'
+/// parts joined by a space).
+pub fn abstract_sentences(path: &Path, max_articles: usize) -> Result<RecordBatch> {
+    let file = File::open(path).at(path)?;
+    let input: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(BufReader::new(MultiGzDecoder::new(file)))
+    } else {
+        Box::new(BufReader::new(file))
+    };
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::new();
+    let (mut pmid, mut articles) = (0i64, 0usize);
+    let (mut in_pmid, mut in_abstract, mut in_citation) = (false, false, false);
+    let mut text = String::new();
+    let mut rows: Vec<(i64, i64, String)> = Vec::new();
+    let bad = |reader: &Reader<Box<dyn BufRead>>, e: &dyn std::fmt::Display| {
+        BaliError::bad_input(
+            path,
+            Position::Byte(reader.buffer_position()),
+            e.to_string(),
+        )
+    };
+    loop {
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| bad(&reader, &e))?;
+        match event {
+            Event::Start(e) => match e.name().as_ref() {
+                "MedlineCitation" => in_citation = true,
+                "PMID" if in_citation && pmid == 0 => in_pmid = true,
+                "AbstractText" => in_abstract = true,
+                _ => {}
+            },
+            Event::Text(t) => {
+                let t = t.xml10_content();
+                if in_pmid {
+                    pmid = t.trim().parse().map_err(|e| bad(&reader, &e))?;
+                } else if in_abstract {
+                    text.push_str(&t);
+                }
+            }
+            Event::GeneralRef(r) if in_abstract => {
+                let resolved = match r.resolve_char_ref().map_err(|e| bad(&reader, &e))? {
+                    Some(c) => c.to_string(),
+                    None => quick_xml::escape::resolve_predefined_entity(&r)
+                        .ok_or_else(|| bad(&reader, &format!("unknown entity &{};", &*r)))?
+                        .to_string(),
+                };
+                text.push_str(&resolved);
+            }
+            Event::End(e) => match e.name().as_ref() {
+                "PMID" => in_pmid = false,
+                "AbstractText" => {
+                    in_abstract = false;
+                    text.push(' ');
+                }
+                "PubmedArticle" => {
+                    let body = text.trim().to_string();
+                    if !body.is_empty() {
+                        rows.push((pmid, articles as i64, body));
+                    }
+                    text.clear();
+                    (pmid, in_citation) = (0, false);
+                    articles += 1;
+                    if articles >= max_articles {
+                        break;
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // The `sentences` stage's splitter, byte spans turned into code points.
+    let splitter = SentencesOptions::default().splitter();
+    let mut spans = Vec::new();
+    let mut out: Vec<(i64, i64, i32, usize, String)> = Vec::new();
+    for (pmid, article, body) in rows {
+        spans.clear();
+        splitter.split(&body, &mut spans);
+        for (i, &(s, e)) in spans.iter().enumerate() {
+            let start = body[..s].chars().count();
+            out.push((pmid, article, i as i32, start, body[s..e].to_string()));
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(out.iter().map(|r| r.0))),
+        Arc::new(Int32Array::from_iter_values(out.iter().map(|_| 1))),
+        Arc::new(Int32Array::from_iter_values(out.iter().map(|r| r.2))),
+        Arc::new(StringArray::from_iter_values(
+            out.iter().map(|_| "abstract"),
+        )),
+        Arc::new(Int32Array::from_iter_values(out.iter().map(|r| r.3 as i32))),
+        Arc::new(Int32Array::from_iter_values(
+            out.iter().map(|r| (r.3 + r.4.chars().count()) as i32),
+        )),
+        Arc::new(StringArray::from_iter_values(out.iter().map(|r| &r.4))),
+        Arc::new(StringArray::from_iter_values(out.iter().map(|_| &name))),
+        Arc::new(Int64Array::from_iter_values(out.iter().map(|r| r.1))),
+    ];
+    Ok(RecordBatch::try_new(sentences::schema(), columns)?)
+}
+
+/// (term id, name) for every `name:` and `synonym: "..."` of an OBO file's `[Term]` stanzas.
+pub fn ontology_names(path: &Path) -> Result<Vec<(String, String)>> {
+    let file = File::open(path).at(path)?;
+    let mut names = Vec::new();
+    let (mut id, mut in_term) = (String::new(), false);
+    for line in BufReader::new(file).lines() {
+        let line = line.at(path)?;
+        if line.starts_with('[') {
+            in_term = line == "[Term]";
+            id.clear();
+        } else if !in_term {
+            continue;
+        } else if let Some(v) = line.strip_prefix("id: ") {
+            id = v.trim().to_string();
+        } else if let Some(v) = line.strip_prefix("name: ") {
+            names.push((id.clone(), v.trim().to_string()));
+        } else if let Some(v) = line.strip_prefix("synonym: \"") {
+            if let Some(end) = v.find('"') {
+                names.push((id.clone(), v[..end].to_string()));
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Mentions of `names` (an ontology's (id, name) pairs) in `sentences`, found by the `link`
+/// stage's linker over a dictionary built with the `dictionary` stage's defaults. Returned as a
+/// `mentions` batch.
+pub fn linked_mentions(
+    sentences_batch: &RecordBatch,
+    names: &[(String, String)],
+) -> Result<RecordBatch> {
+    let mut builder = DictionaryBuilder::new(DictionaryOptions::default());
+    builder.push_concepts(&concepts_batch(names)?)?;
+    let dictionary = builder.finish()?;
+    link_sentences(
+        &dictionary.matcher,
+        sentences_batch,
+        &LinkOptions::default(),
+    )
+}
+
+/// A `concepts` batch of (id, name) pairs, all English.
+fn concepts_batch(names: &[(String, String)]) -> Result<RecordBatch> {
+    let n = names.len();
+    let strings = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let columns: Vec<ArrayRef> = vec![
+        strings(names.iter().map(|r| r.0.as_str()).collect()),
+        strings(names.iter().map(|r| r.1.as_str()).collect()),
+        strings(vec!["ENG"; n]),
+        strings(vec!["HPO"; n]),
+        strings(vec!["SY"; n]),
+        strings(names.iter().map(|r| r.0.as_str()).collect()),
+        Arc::new(StringArray::new_null(n)),
+        Arc::new(arrow::array::BooleanArray::from(vec![false; n])),
+        Arc::new(StringArray::new_null(n)),
+        Arc::new(StringArray::new_null(n)),
+        strings(vec!["hp.obo"; n]),
+        Arc::new(Int64Array::from_iter_values(1..=n as i64)),
+    ];
+    Ok(RecordBatch::try_new(concepts::schema(), columns)?)
+}
