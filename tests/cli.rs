@@ -163,6 +163,19 @@ fn inspect_and_sql_read_every_stage() {
         .assert()
         .success()
         .stdout(predicate::str::contains("articles").and(predicate::str::contains("3 partitions")));
+    // Lineage: both records of a re-issued PMID, the later one current, down to its samples.
+    bali()
+        .arg("inspect")
+        .arg(&wd)
+        .args(["--lineage", "80000012"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::is_match(r"pubmed26n0003\.xml\.gz \| 0 +\| 1 +\| \d+ +\| \*")
+                .expect("regex")
+                .and(predicate::str::contains("training samples"))
+                .and(predicate::str::contains("C0018801")),
+        );
     bali()
         .arg("inspect")
         .arg(wd.join("nope"))

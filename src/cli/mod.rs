@@ -111,6 +111,9 @@ pub enum Command {
         /// Only this partition.
         #[arg(long)]
         partition: Option<String>,
+        /// Trace one article (PMID) through every stage of the WORKDIR.
+        #[arg(long, value_name = "PMID")]
+        lineage: Option<i64>,
     },
     /// Query every stage output with SQL (DataFusion). `SHOW TABLES` lists them.
     Sql {

@@ -39,14 +39,21 @@ mod tests {
         for kind in Registry::builtin().kinds() {
             let node = crate::spec::yaml::parse(kind.example)
                 .unwrap_or_else(|e| panic!("{}: example is not YAML: {}", kind.name, e.message));
-            let parsed = kind
-                .parse(node.to_json())
-                .unwrap_or_else(|e| panic!("{}: example rejected: {} at {}", kind.name, e.message, e.path));
-            let again = kind
-                .parse(parsed.canonical.clone())
-                .unwrap_or_else(|e| panic!("{}: canonical options rejected: {}", kind.name, e.message));
+            let parsed = kind.parse(node.to_json()).unwrap_or_else(|e| {
+                panic!(
+                    "{}: example rejected: {} at {}",
+                    kind.name, e.message, e.path
+                )
+            });
+            let again = kind.parse(parsed.canonical.clone()).unwrap_or_else(|e| {
+                panic!("{}: canonical options rejected: {}", kind.name, e.message)
+            });
             assert_eq!(parsed.canonical, again.canonical, "{}", kind.name);
-            assert!(!kind.summary.is_empty() && !kind.outputs.is_empty(), "{}", kind.name);
+            assert!(
+                !kind.summary.is_empty() && !kind.outputs.is_empty(),
+                "{}",
+                kind.name
+            );
         }
     }
 }
