@@ -69,8 +69,13 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
             output,
             rows,
             partition,
+            lineage,
         } => {
             let (store, stage) = split_stage_path(&path)?;
+            if let Some(pmid) = lineage {
+                print!("{}", crate::inspect::lineage(&store, pmid)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             match stage {
                 Some(stage) => {
                     let opts = InspectOptions {

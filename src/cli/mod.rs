@@ -17,7 +17,7 @@ use crate::inspect::OutputFormat;
 #[derive(Debug, Parser)]
 #[command(name = "bali", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// More logging (-v: debug, -vv: trace).
+    /// More logging (-v: what each stage did, -vv: debug, -vvv: trace). BALI_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only warnings and errors.
@@ -111,6 +111,9 @@ pub enum Command {
         /// Only this partition.
         #[arg(long)]
         partition: Option<String>,
+        /// Trace one article (PMID) through every stage of the WORKDIR.
+        #[arg(long, value_name = "PMID")]
+        lineage: Option<i64>,
     },
     /// Query every stage output with SQL (DataFusion). `SHOW TABLES` lists them.
     Sql {
@@ -189,14 +192,17 @@ fn init_logging(verbose: u8, quiet: bool) {
         "warn"
     } else {
         match verbose {
-            0 => "warn,bali=info",
-            1 => "info,bali=debug",
+            0 => "warn,bali::progress=info,bali::run=info",
+            1 => "info",
+            2 => "info,bali=debug",
             _ => "debug,bali=trace",
         }
     };
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_env("BALI_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

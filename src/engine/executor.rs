@@ -113,6 +113,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
                 .clean(states[i].manifest.as_ref())?;
             if report.tmp_removed || report.orphans_removed > 0 {
                 tracing::info!(
+                    target: "bali::run",
                     "{}: removed the leftovers of an interrupted run ({} orphaned files)",
                     stage.name,
                     report.orphans_removed

@@ -167,6 +167,9 @@ impl StageProgress {
     }
 
     pub(crate) fn finish(&self, summary: &str) {
+        if self.log {
+            tracing::info!(target: "bali::progress", "{}: {summary}", self.name);
+        }
         if let Some(bar) = &self.bar {
             bar.disable_steady_tick();
             bar.set_style(
@@ -213,6 +216,7 @@ impl StageProgress {
             Unit::Steps => "steps",
         };
         tracing::info!(
+            target: "bali::progress",
             "{}: partition {}/{}: {pos}/{len} {unit} ({pct:.0}%) {}",
             self.name,
             self.done_partitions.load(Ordering::Relaxed) + 1,

@@ -76,13 +76,21 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
 
 /// Runs one SQL statement against the store and collects the result.
 pub fn query(store: &Store, sql: &str) -> Result<Vec<RecordBatch>> {
+    Ok(run_queries(store, &[sql])?.pop().unwrap_or_default())
+}
+
+/// Runs several statements in one session (tables registered once).
+pub fn run_queries(store: &Store, sqls: &[&str]) -> Result<Vec<Vec<RecordBatch>>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| BaliError::Internal(format!("cannot start the query runtime: {e}")))?;
     runtime.block_on(async {
         let ctx = session(store).await?;
-        let df = ctx.sql(sql).await?;
-        Ok(df.collect().await?)
+        let mut out = Vec::with_capacity(sqls.len());
+        for sql in sqls {
+            out.push(ctx.sql(sql).await?.collect().await?);
+        }
+        Ok(out)
     })
 }

@@ -5,6 +5,10 @@ use crate::engine::Registry;
 /// Registers every built-in kind (the one kind table).
 pub fn register_builtin(registry: &mut Registry) {
     registry
+        .register::<sources::PubmedKind>()
+        .register::<sources::UmlsConceptsKind>()
+        .register::<sources::UmlsRelationsKind>()
+        .register::<sources::OboKind>()
         .register::<sentences::SentencesKind>()
         .register::<dictionary::DictionaryKind>()
         .register::<link::LinkKind>()
@@ -23,9 +27,39 @@ pub mod eval_linking;
 pub mod link;
 pub mod samples;
 pub mod sentences;
+pub mod sources;
 pub mod subgraphs;
 #[cfg(test)]
 pub(crate) mod testkinds;
 pub mod train;
 #[cfg(test)]
 mod train_tests;
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Registry;
+
+    /// Every kind's documented example parses, and its canonical form parses again to itself.
+    #[test]
+    fn every_example_round_trips() {
+        for kind in Registry::builtin().kinds() {
+            let node = crate::spec::yaml::parse(kind.example)
+                .unwrap_or_else(|e| panic!("{}: example is not YAML: {}", kind.name, e.message));
+            let parsed = kind.parse(node.to_json()).unwrap_or_else(|e| {
+                panic!(
+                    "{}: example rejected: {} at {}",
+                    kind.name, e.message, e.path
+                )
+            });
+            let again = kind.parse(parsed.canonical.clone()).unwrap_or_else(|e| {
+                panic!("{}: canonical options rejected: {}", kind.name, e.message)
+            });
+            assert_eq!(parsed.canonical, again.canonical, "{}", kind.name);
+            assert!(
+                !kind.summary.is_empty() && !kind.outputs.is_empty(),
+                "{}",
+                kind.name
+            );
+        }
+    }
+}

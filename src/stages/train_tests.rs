@@ -1,32 +1,20 @@
 //! `bali_train`, `eval_linking` and `bali export` on `sample_data/` through the engine, and the
 //! trainer's guarantees at library level: the loss falls, every parameter trains, a killed run
 //! resumes bit-for-bit, and held-out or superseded articles never reach a batch.
-//!
-//! The source kinds (`pubmed`, `umls_*`) live in another area and are not in this build, so
-//! three small test sources stand in for them: PubMed files through the linking tests' minimal
-//! reader (plus the PMIDs of `DeleteCitation` elements), MRCONSO and MRREL split on `|`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{AsArray, Float64Array, RecordBatch};
 use arrow::datatypes::Int64Type;
 use candle_core::{DType, Device, Tensor};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
-use crate::engine::{
-    BuildContext, OutputDecl, PartitionCtx, ProgressMode, Registry, RunOptions, RunReport,
-    SourcePartition, Stage, StageKind, Table,
-};
+use crate::engine::{ProgressMode, Registry, RunOptions, RunReport, StageKind, Table};
 use crate::error::{BaliError, Result};
 use crate::stages::current::CurrentArticles;
-use crate::stages::link::testdata::{articles_batch, read_mrconso, read_pubmed};
 use crate::stages::samples::load_tokenizer;
 use crate::store::Store;
-use crate::tables::{self, TableType};
 use crate::train::artifacts::{export_stage, TrainSummary, CHECKPOINT_FILE, MODEL_DIR};
 use crate::train::batch::{BatchConfig, BatchMaker, BatchTokens};
 use crate::train::bert::Bert;
@@ -40,235 +28,20 @@ use crate::train::trainer::{MetricsRow, TrainConfig, TrainObserver, Trainer};
 
 const TINY: &str = "sample_data/models/tiny-bert";
 
-/// Options of the test sources: the files to read, one partition each.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct FilesOptions {
-    /// Input files.
-    paths: Vec<PathBuf>,
-}
-
-fn key_of(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().replace('.', "_"))
-        .unwrap_or_default()
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default()
-}
-
-/// What a test source reads.
-#[derive(Clone, Copy)]
-enum Reads {
-    Pubmed,
-    Mrconso,
-    Mrrel,
-}
-
-macro_rules! test_source {
-    ($kind:ident, $name:literal, $reads:expr, $outputs:expr) => {
-        struct $kind;
-        impl StageKind for $kind {
-            type Options = FilesOptions;
-            const NAME: &'static str = $name;
-            const SUMMARY: &'static str = "test source";
-            const FORMAT_VERSION: u32 = 1;
-            const INPUTS: &'static [crate::engine::InputDecl] = &[];
-            const OUTPUTS: &'static [OutputDecl] = $outputs;
-            const EXAMPLE: &'static str = "paths: [a]";
-            fn build(o: FilesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-                Ok(Box::new(FilesStage {
-                    paths: o.paths.iter().map(|p| ctx.resolve(p)).collect(),
-                    reads: $reads,
-                }))
-            }
-        }
-    };
-}
-
-test_source!(
-    TestPubmed,
-    "test_pubmed",
-    Reads::Pubmed,
-    &[
-        OutputDecl {
-            name: "articles",
-            table: TableType::Articles,
-        },
-        OutputDecl {
-            name: "deletions",
-            table: TableType::Deletions,
-        },
-    ]
-);
-test_source!(
-    TestMrconso,
-    "test_mrconso",
-    Reads::Mrconso,
-    &[OutputDecl {
-        name: "concepts",
-        table: TableType::Concepts,
-    }]
-);
-test_source!(
-    TestMrrel,
-    "test_mrrel",
-    Reads::Mrrel,
-    &[OutputDecl {
-        name: "relations",
-        table: TableType::Relations,
-    }]
-);
-
-struct FilesStage {
-    paths: Vec<PathBuf>,
-    reads: Reads,
-}
-
-/// `batch` with its string column `name` set to `value` on every row.
-fn with_column(batch: RecordBatch, name: &str, value: &str) -> RecordBatch {
-    let i = batch.schema().index_of(name).unwrap();
-    let mut columns = batch.columns().to_vec();
-    columns[i] = Arc::new(StringArray::from(vec![value; batch.num_rows()]));
-    RecordBatch::try_new(batch.schema(), columns).unwrap()
-}
-
-fn read_text(path: &Path) -> String {
-    let mut text = String::new();
-    let file = std::fs::File::open(path).unwrap();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(file)
-            .read_to_string(&mut text)
-            .unwrap();
-    } else {
-        std::io::BufReader::new(file)
-            .read_to_string(&mut text)
-            .unwrap();
-    }
-    text
-}
-
-impl Stage for FilesStage {
-    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
-        Ok(Some(
-            self.paths
-                .iter()
-                .map(|p| SourcePartition {
-                    key: key_of(p),
-                    files: vec![p.clone()],
-                })
-                .collect(),
-        ))
-    }
-
-    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
-        let path = self
-            .paths
-            .iter()
-            .find(|p| key_of(p) == ctx.key())
-            .unwrap()
-            .clone();
-        match self.reads {
-            Reads::Pubmed => {
-                let articles = read_pubmed(&path, usize::MAX);
-                let rows: Vec<(i64, Option<&str>, Option<&str>)> = articles
-                    .iter()
-                    .map(|a| (a.pmid, Some(a.title.as_str()), a.abstract_.as_deref()))
-                    .collect();
-                let batch = with_column(articles_batch(&rows), "source_file", &file_name(&path));
-                // The Version attribute of each PubmedArticle's PMID (one file may carry two
-                // versions of a PMID), in the reader's record order.
-                let text = read_text(&path);
-                let versions: Vec<i32> = text
-                    .split("<PubmedArticle>")
-                    .skip(1)
-                    .map(|block| {
-                        block
-                            .split("<PMID Version=\"")
-                            .nth(1)
-                            .and_then(|v| v.split('"').next())
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(1)
-                    })
-                    .collect();
-                assert_eq!(versions.len(), batch.num_rows());
-                let i = batch.schema().index_of("version").unwrap();
-                let mut columns = batch.columns().to_vec();
-                columns[i] = Arc::new(arrow::array::Int32Array::from(versions));
-                ctx.emit(0, RecordBatch::try_new(batch.schema(), columns)?)?;
-                // PMIDs inside DeleteCitation elements.
-                let mut deleted = Vec::new();
-                for block in text.split("<DeleteCitation>").skip(1) {
-                    let block = block.split("</DeleteCitation>").next().unwrap();
-                    for piece in block.split("</PMID>") {
-                        if let Some(start) = piece.rfind('>') {
-                            if let Ok(pmid) = piece[start + 1..].trim().parse::<i64>() {
-                                deleted.push(pmid);
-                            }
-                        }
-                    }
-                }
-                let n = deleted.len();
-                let columns: Vec<ArrayRef> = vec![
-                    Arc::new(Int64Array::from(deleted)),
-                    Arc::new(StringArray::from(vec![file_name(&path); n])),
-                    Arc::new(Int64Array::from(vec![0; n])),
-                ];
-                ctx.emit(
-                    1,
-                    RecordBatch::try_new(tables::articles::deletions_schema(), columns)?,
-                )
-            }
-            Reads::Mrconso => ctx.emit(0, read_mrconso(&path)),
-            Reads::Mrrel => {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
-                let s = |f: &dyn Fn(&Vec<&str>) -> Option<String>| -> ArrayRef {
-                    Arc::new(StringArray::from_iter(rows.iter().map(f)))
-                };
-                let columns: Vec<ArrayRef> = vec![
-                    s(&|r| Some(r[0].to_string())),
-                    s(&|r| Some(r[3].to_string())),
-                    s(&|r| Some(r[4].to_string())),
-                    s(&|r| (!r[7].is_empty()).then(|| r[7].to_string())),
-                    s(&|r| Some(r[10].to_string())),
-                    s(&|_| Some("MRREL.RRF".to_string())),
-                    Arc::new(Int64Array::from_iter_values(1..=rows.len() as i64)),
-                ];
-                ctx.emit(
-                    0,
-                    RecordBatch::try_new(tables::relations::schema(), columns)?,
-                )
-            }
-        }
-    }
-}
-
-fn registry() -> Registry {
-    let mut r = Registry::builtin();
-    r.register::<TestPubmed>()
-        .register::<TestMrconso>()
-        .register::<TestMrrel>();
-    r
-}
-
-/// The sample pipeline up to the trainer's inputs, with the test sources.
+/// The sample pipeline (`pipelines/sample.yaml`) up to the trainer's inputs.
 const DATA: &str = "
 pipeline: sample_train
 seed: 29
 stages:
-  articles: { kind: test_pubmed, options: { paths: [sample_data/pubmed/pubmed26n0001.xml, sample_data/pubmed/pubmed26n0002.xml.gz, sample_data/pubmed/pubmed26n0003.xml.gz] } }
-  concepts: { kind: test_mrconso, options: { paths: [sample_data/umls/MRCONSO.RRF] } }
-  relations: { kind: test_mrrel, options: { paths: [sample_data/umls/MRREL.RRF] } }
-  sentences: { kind: sentences, inputs: [articles] }
-  dictionary: { kind: dictionary, inputs: [concepts], options: { min_length: 3 } }
-  mentions: { kind: link, inputs: [sentences, dictionary] }
-  subgraphs: { kind: subgraphs, inputs: [mentions, relations, concepts] }
-  samples: { kind: samples, inputs: [sentences, mentions], options: { tokenizer: sample_data/models/tiny-bert } }
-  names: { kind: names, inputs: [concepts], options: { tokenizer: sample_data/models/tiny-bert } }
+  articles:   { kind: pubmed,         options: { paths: [\"sample_data/pubmed/*.xml*\"] } }
+  concepts:   { kind: umls_concepts,  options: { meta: sample_data/umls, languages: [ENG] } }
+  relations:  { kind: umls_relations, options: { meta: sample_data/umls } }
+  sentences:  { kind: sentences,      inputs: [articles] }
+  dictionary: { kind: dictionary,     inputs: [concepts, concepts.semantic_types], options: { min_length: 3 } }
+  mentions:   { kind: link,           inputs: [sentences, dictionary] }
+  subgraphs:  { kind: subgraphs,      inputs: [mentions, relations, concepts] }
+  samples:    { kind: samples,        inputs: [sentences, mentions], options: { tokenizer: sample_data/models/tiny-bert } }
+  names:      { kind: names,          inputs: [concepts], options: { tokenizer: sample_data/models/tiny-bert } }
 ";
 
 /// `DATA` plus training and evaluation with `train_options` (a YAML flow mapping's body).
@@ -283,7 +56,7 @@ fn run(yaml: &str, workdir: &Path) -> Result<RunReport> {
     let plan = crate::spec::load_str(
         yaml,
         Path::new("test.yaml"),
-        &registry(),
+        &Registry::builtin(),
         &crate::spec::LoadOptions {
             workdir: Some(workdir.to_path_buf()),
             overrides: Vec::new(),

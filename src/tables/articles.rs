@@ -33,6 +33,26 @@ pub fn schema() -> SchemaRef {
             "Section text with inline markup flattened",
         ),
     ]);
+    let other_abstract = struct_of(vec![
+        col(
+            "type",
+            DataType::Utf8,
+            true,
+            "OtherAbstract Type attribute, e.g. PIP or plain-language-summary",
+        ),
+        col(
+            "language",
+            DataType::Utf8,
+            true,
+            "OtherAbstract Language attribute, e.g. eng or spa",
+        ),
+        col(
+            "text",
+            DataType::Utf8,
+            false,
+            "Its AbstractText sections joined with a single newline, markup flattened",
+        ),
+    ]);
     let mesh = struct_of(vec![
         col(
             "ui",
@@ -74,6 +94,12 @@ pub fn schema() -> SchemaRef {
             list_of(col("item", section, false, "One AbstractText element")),
             false,
             "AbstractText sections in order, with Label and NlmCategory",
+        ),
+        col(
+            "other_abstracts",
+            list_of(col("item", other_abstract, false, "One OtherAbstract element")),
+            false,
+            "OtherAbstract elements (translations, PIP and plain-language summaries): kept apart from `abstract`, which is the publisher's abstract only",
         ),
         col("languages", list_of(item(DataType::Utf8)), false, "Language elements, e.g. eng"),
         col("journal", DataType::Utf8, true, "Journal Title (publisher name for books)"),

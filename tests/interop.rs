@@ -1,0 +1,77 @@
+//! Our checkpoints are plain Parquet: pyarrow and DuckDB read them, schema descriptions and all.
+//!
+//! Needs Python with pyarrow and duckdb. `.ci/run` installs them into a private folder and
+//! points `BALI_PYTHONPATH` at it; then the test must pass. Without that variable and without
+//! the packages, it is skipped with a note.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn python(code: &str) -> Option<String> {
+    let mut cmd = Command::new("python3");
+    if let Some(p) = std::env::var_os("BALI_PYTHONPATH") {
+        cmd.env("PYTHONPATH", p);
+    }
+    let probe = cmd.args(["-c", "import pyarrow, duckdb"]).output();
+    let available = probe.as_ref().is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var_os("BALI_PYTHONPATH").is_none(),
+            "BALI_PYTHONPATH is set but pyarrow/duckdb cannot be imported: {probe:?}"
+        );
+        eprintln!("note: pyarrow/duckdb not installed; skipping the interoperability test");
+        return None;
+    }
+    let mut cmd = Command::new("python3");
+    if let Some(p) = std::env::var_os("BALI_PYTHONPATH") {
+        cmd.env("PYTHONPATH", p);
+    }
+    let out = cmd.args(["-c", code]).output().expect("python3");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("utf8"))
+}
+
+#[test]
+fn pyarrow_and_duckdb_read_every_stage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wd = dir.path().join("wd");
+    bali()
+        .args(["run", "pipelines/sample.yaml", "--workdir"])
+        .arg(&wd)
+        .assert()
+        .success();
+    let expected_mentions = sql_value(&wd, "SELECT count(*) FROM mentions");
+    let expected_samples = sql_value(&wd, "SELECT count(*) FROM samples");
+    let code = format!(
+        r#"
+import glob, json, pyarrow.parquet as pq, duckdb
+wd = {wd:?}
+m = json.load(open(wd + "/mentions/_manifest.json"))
+files = [wd + "/mentions/" + p["files"]["mentions"]["path"] for p in m["partitions"].values()]
+t = pq.read_table(files)
+print(t.num_rows)
+print(t.schema.field("surface").metadata[b"description"].decode())
+s = json.load(open(wd + "/samples/_manifest.json"))
+sfiles = [wd + "/samples/" + p["files"]["samples"]["path"] for p in s["partitions"].values()]
+con = duckdb.connect()
+print(con.execute("SELECT count(*) FROM read_parquet(?)", [sfiles]).fetchone()[0])
+print(con.execute("SELECT max(len(input_ids)) FROM read_parquet(?)", [sfiles]).fetchone()[0])
+print(con.execute("SELECT count(*) FROM read_parquet(?) WHERE len(mentions) > 0", [sfiles]).fetchone()[0])
+"#,
+        wd = wd.display().to_string()
+    );
+    let Some(out) = python(&code) else { return };
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], expected_mentions);
+    assert_eq!(lines[1], "The mention text as it appears");
+    assert_eq!(lines[2], expected_samples);
+    assert!(lines[3].parse::<u32>().expect("max length") <= 128);
+    assert_eq!(lines[4], expected_samples, "every sample has a mention");
+}
