@@ -544,25 +544,33 @@ struct LayerNormGradParams {
 }
 
 fn layer_norm_param_grads<T: Real>(x: &[T], g: &[T], d: usize, eps: f64) -> Vec<T> {
-    let zero = || vec![T::of(0.0); 2 * d];
-    x.par_chunks(d)
-        .zip(g.par_chunks(d))
-        .with_min_len(MIN_ROWS_PER_TASK)
-        .fold(zero, |mut acc, (row, gr)| {
-            let (mean, rstd) = moments(row, eps);
+    // Fixed blocks of rows, each summed on its own, then the partial sums added in block
+    // order: the result does not depend on how rayon schedules the blocks, so a resumed run
+    // computes the same gradients to the bit (a work-stealing `fold`/`reduce` would not).
+    let block = d * MIN_ROWS_PER_TASK;
+    let partials: Vec<Vec<T>> = x
+        .par_chunks(block)
+        .zip(g.par_chunks(block))
+        .map(|(xs, gs)| {
+            let mut acc = vec![T::of(0.0); 2 * d];
             let (dg, db) = acc.split_at_mut(d);
-            for (((dg, db), &v), &gi) in dg.iter_mut().zip(db.iter_mut()).zip(row).zip(gr) {
-                *dg += gi * (v - mean) * rstd;
-                *db += gi;
+            for (row, gr) in xs.chunks(d).zip(gs.chunks(d)) {
+                let (mean, rstd) = moments(row, eps);
+                for (((dg, db), &v), &gi) in dg.iter_mut().zip(db.iter_mut()).zip(row).zip(gr) {
+                    *dg += gi * (v - mean) * rstd;
+                    *db += gi;
+                }
             }
             acc
         })
-        .reduce(zero, |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                *x += y;
-            }
-            a
-        })
+        .collect();
+    let mut total = vec![T::of(0.0); 2 * d];
+    for part in partials {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p;
+        }
+    }
+    total
 }
 
 impl CustomOp2 for LayerNormGradParams {
