@@ -113,6 +113,7 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
             print!("{}", describe_kinds(&registry, kind.as_deref())?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { what } => super::bench::run(what),
         Command::Schema => {
             println!(
                 "{}",

@@ -3,7 +3,10 @@
 //! Exit codes: 0 success, 1 a stage failed (or a command failed while running), 2 a usage or
 //! validation error, 130 interrupted by Ctrl-C.
 
+mod bench;
 mod commands;
+
+pub use bench::BenchCommand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -136,6 +139,12 @@ pub enum Command {
     },
     /// Print the JSON Schema of pipeline files (for editor completion and checks).
     Schema,
+    /// Run a benchmark of BENCHMARKS.md and print its figures and ratios.
+    Bench {
+        /// Which one.
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
 }
 
 /// Runs the CLI with the process arguments.
