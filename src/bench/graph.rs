@@ -1,65 +1,47 @@
 //! Benchmarks of the graph build at UMLS scale and of sample building on real abstracts, and the
 //! real-data fixtures they (and the alignment tests) use.
 //!
-//! Run with `cargo run --example bench_subgraphs -- build` and `-- samples` (see BENCHMARKS.md).
+//! Run with `bali bench graph` and `bali bench samples` (see BENCHMARKS.md), each in its own
+//! process so that the peak RSS is the benchmark's own.
+//!
 //! The fixtures read real files with small stand-ins for the source kinds, which live in another
 //! area: a PubMed `AbstractText` reader (quick-xml) and an OBO `name:`/`synonym:` reader. The
 //! sentences and mentions themselves come from the project's own `sentences` splitter and
 //! dictionary linker, so alignment is tested on what the pipeline really feeds `samples`.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
 use flate2::read::MultiGzDecoder;
 use quick_xml::events::Event;
 use quick_xml::Reader;
+use serde::Serialize;
+
+use super::process::{peak_rss, rss, Stopwatch};
+use super::table::{count, gib, mib, seconds, Table};
 
 use crate::error::{BaliError, IoResultExt, Position, Result};
 use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
 use crate::stages::link::{link_sentences, LinkOptions};
 use crate::stages::samples::{
-    build_names, build_samples, NamesOptions, SamplesOptions, SentenceMentions, Tokenizer,
+    build_names, build_samples, load_tokenizer, NamesOptions, SamplesOptions, SentenceMentions,
 };
 use crate::stages::sentences::SentencesOptions;
 use crate::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
 use crate::stages::subgraphs::synthetic::SyntheticRelations;
 use crate::tables::{concepts, sentences};
 
-/// Peak and current resident set size of this process in bytes (Linux `/proc/self/status`
-/// VmHWM and VmRSS); `None` elsewhere.
-pub fn memory() -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kb * 1024)
-    };
-    Some((field("VmHWM:")?, field("VmRSS:")?))
-}
-
-/// CPU seconds (user + system, all threads) this process has used so far, from
-/// `/proc/self/stat` (Linux; clock ticks of 1/100 s, the kernel's USER_HZ on every mainstream
-/// architecture); `None` elsewhere. On a shared machine wall time depends on the neighbours'
-/// load and CPU time does not, so benchmarks report both.
-pub fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
 /// What the graph-build benchmark measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct GraphBenchReport {
     /// Rows pushed.
     pub rows: u64,
+    /// Concepts the generator drew from.
+    pub concepts: u32,
     /// Seconds spent generating the synthetic batches (not part of the build).
     pub generate_seconds: f64,
     /// Seconds in `GraphBuilder::push` over all batches.
@@ -82,45 +64,43 @@ pub struct GraphBenchReport {
     pub graph_bytes: usize,
     /// Resident set size before the build, bytes.
     pub rss_before: Option<u64>,
-    /// Peak resident set size of the process at the end, bytes.
+    /// Peak resident set size of the process at the end, bytes (generation included: run it
+    /// in its own process, as `bali bench graph` does).
     pub peak_rss: Option<u64>,
 }
 
 /// Builds the graph of a synthetic relations table, timing push and finish apart from the
 /// generation of the batches.
 pub fn bench_graph_build(spec: &SyntheticRelations) -> Result<GraphBenchReport> {
-    let rss_before = memory().map(|m| m.1);
+    let rss_before = rss();
     let mut builder = GraphBuilder::new(RelationFilter::default(), None);
     let (mut generate, mut push, mut cpu) = (0.0, 0.0, Some(0.0));
     for i in 0..spec.batch_count() {
-        let t = Instant::now();
+        let watch = Stopwatch::start();
         let batch = spec.batch(i)?;
-        generate += t.elapsed().as_secs_f64();
-        let (t, c) = (Instant::now(), cpu_seconds());
+        generate += watch.stop().wall;
+        let watch = Stopwatch::start();
         builder.push(&batch)?;
-        push += t.elapsed().as_secs_f64();
-        cpu = cpu
-            .zip(c)
-            .zip(cpu_seconds())
-            .map(|((sum, a), b)| sum + b - a);
+        let t = watch.stop();
+        push += t.wall;
+        cpu = cpu.zip(t.cpu).map(|(sum, c)| sum + c);
         if i % 200 == 0 {
             tracing::info!(batch = i, of = spec.batch_count(), "pushed");
         }
     }
     let rows = builder.stats().rows;
-    let (t, c) = (Instant::now(), cpu_seconds());
+    let watch = Stopwatch::start();
     let graph = builder.finish()?;
-    let finish = t.elapsed().as_secs_f64();
-    cpu = cpu
-        .zip(c)
-        .zip(cpu_seconds())
-        .map(|((sum, a), b)| sum + b - a);
+    let t = watch.stop();
+    let finish = t.wall;
+    cpu = cpu.zip(t.cpu).map(|(sum, c)| sum + c);
     let max_degree = (0..graph.node_count() as u32)
         .map(|u| graph.degree(u))
         .max()
         .unwrap_or(0);
     Ok(GraphBenchReport {
         rows,
+        concepts: spec.concepts,
         generate_seconds: generate,
         push_seconds: push,
         finish_seconds: finish,
@@ -132,12 +112,68 @@ pub fn bench_graph_build(spec: &SyntheticRelations) -> Result<GraphBenchReport> 
         max_degree,
         graph_bytes: graph.memory_bytes(),
         rss_before,
-        peak_rss: memory().map(|m| m.0),
+        peak_rss: peak_rss(),
     })
 }
 
-/// What the samples benchmark measured.
+impl fmt::Display for GraphBenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut t = Table::new(&[
+            "rows",
+            "concepts",
+            "nodes",
+            "distinct edges",
+            "relations",
+            "max degree",
+            "push (wall)",
+            "finish (wall)",
+            "build rows/s (wall)",
+            "build CPU s",
+            "rows per CPU s",
+            "graph heap",
+            "peak RSS",
+        ]);
+        t.row(vec![
+            count(self.rows),
+            count(u64::from(self.concepts)),
+            count(self.nodes as u64),
+            count(self.edges as u64),
+            self.relations.to_string(),
+            count(self.max_degree as u64),
+            format!("{:.1} s", self.push_seconds),
+            format!("{:.1} s", self.finish_seconds),
+            count(self.rows_per_second as u64),
+            seconds(self.build_cpu_seconds, 1),
+            self.build_cpu_seconds
+                .map_or("n/a".into(), |c| count((self.rows as f64 / c) as u64)),
+            format!("{:.0} MB", self.graph_bytes as f64 / 1e6),
+            gib(self.peak_rss),
+        ]);
+        write!(f, "{t}")?;
+        writeln!(
+            f,
+            "generating the batches took {:.1} s (not counted); RSS before the build: {}",
+            self.generate_seconds,
+            mib(self.rss_before)
+        )
+    }
+}
+
+/// Inputs of the samples benchmark.
 #[derive(Debug, Clone)]
+pub struct SamplesBenchOptions {
+    /// A PubMed file whose abstracts are the text.
+    pub pubmed: PathBuf,
+    /// An OBO ontology whose names are linked and tokenised.
+    pub obo: PathBuf,
+    /// A BERT directory whose tokenizer builds the samples.
+    pub model: PathBuf,
+    /// Articles to read from the file (the first ones).
+    pub articles: usize,
+}
+
+/// What the samples benchmark measured.
+#[derive(Debug, Clone, Serialize)]
 pub struct SamplesBenchReport {
     /// Sentences in.
     pub sentences: usize,
@@ -157,44 +193,84 @@ pub struct SamplesBenchReport {
     pub names: usize,
     /// Seconds of `build_names`.
     pub names_seconds: f64,
+    /// CPU seconds of the same.
+    pub names_cpu_seconds: Option<f64>,
 }
 
 /// Builds samples from the abstracts of a PubMed file with mentions of an ontology's names,
-/// and the `names` output of that ontology.
-pub fn bench_samples(
-    pubmed: &Path,
-    obo: &Path,
-    tokenizer: &Tokenizer,
-    max_articles: usize,
-) -> Result<SamplesBenchReport> {
-    let sentences = abstract_sentences(pubmed, max_articles)?;
-    let names = ontology_names(obo)?;
+/// and the `names` output of that ontology. Reading, splitting, linking and loading the
+/// tokenizer are not timed.
+pub fn bench_samples(options: &SamplesBenchOptions) -> Result<SamplesBenchReport> {
+    let tokenizer = load_tokenizer(&options.model)?;
+    let sentences = abstract_sentences(&options.pubmed, options.articles)?;
+    let names = ontology_names(&options.obo)?;
     let mention_batch = linked_mentions(&sentences, &names)?;
-    let options = SamplesOptions::new(tokenizer.files().first().cloned().unwrap_or_default());
+    let samples_options = SamplesOptions::new(options.model.clone());
 
-    let (t, c) = (Instant::now(), cpu_seconds());
+    let watch = Stopwatch::start();
     let grouped = SentenceMentions::from_batches([&mention_batch])?;
-    let out = build_samples(&sentences, &grouped, tokenizer, &options)?;
-    let samples_seconds = t.elapsed().as_secs_f64();
-    let samples_cpu_seconds = c.zip(cpu_seconds()).map(|(a, b)| b - a);
+    let out = build_samples(&sentences, &grouped, &tokenizer, &samples_options)?;
+    let samples = watch.stop();
 
     let concepts = concepts_batch(&names)?;
-    let t = Instant::now();
-    let names_options = NamesOptions::new(options.tokenizer.clone());
-    let names_batch = build_names(&concepts, tokenizer, &names_options)?;
-    let names_seconds = t.elapsed().as_secs_f64();
+    let watch = Stopwatch::start();
+    let names_options = NamesOptions::new(samples_options.tokenizer.clone());
+    let names_batch = build_names(&concepts, &tokenizer, &names_options)?;
+    let names_timing = watch.stop();
 
     Ok(SamplesBenchReport {
         sentences: sentences.num_rows(),
         mention_rows: mention_batch.num_rows(),
         samples: out.stats.samples,
-        samples_seconds,
-        samples_cpu_seconds,
-        samples_per_second: out.stats.samples as f64 / samples_seconds,
-        sentences_per_second: sentences.num_rows() as f64 / samples_seconds,
+        samples_seconds: samples.wall,
+        samples_cpu_seconds: samples.cpu,
+        samples_per_second: out.stats.samples as f64 / samples.wall,
+        sentences_per_second: sentences.num_rows() as f64 / samples.wall,
         names: names_batch.num_rows(),
-        names_seconds,
+        names_seconds: names_timing.wall,
+        names_cpu_seconds: names_timing.cpu,
     })
+}
+
+impl fmt::Display for SamplesBenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} sentences, {} mention rows in",
+            count(self.sentences as u64),
+            count(self.mention_rows as u64)
+        )?;
+        let mut t = Table::new(&[
+            "build",
+            "out",
+            "time (wall)",
+            "CPU s",
+            "per second (wall)",
+            "per CPU second",
+            "sentences/s (wall)",
+        ]);
+        let per_cpu =
+            |n: f64, cpu: Option<f64>| cpu.map_or("n/a".into(), |c| format!("{:.0}", n / c));
+        t.row(vec![
+            "samples".into(),
+            count(self.samples),
+            format!("{:.2} s", self.samples_seconds),
+            seconds(self.samples_cpu_seconds, 2),
+            format!("{:.0}", self.samples_per_second),
+            per_cpu(self.samples as f64, self.samples_cpu_seconds),
+            format!("{:.0}", self.sentences_per_second),
+        ]);
+        t.row(vec![
+            "names".into(),
+            count(self.names as u64),
+            format!("{:.2} s", self.names_seconds),
+            seconds(self.names_cpu_seconds, 2),
+            format!("{:.0}", self.names as f64 / self.names_seconds),
+            per_cpu(self.names as f64, self.names_cpu_seconds),
+            "-".into(),
+        ]);
+        write!(f, "{t}")
+    }
 }
 
 /// The abstracts of the first `max_articles` articles of a PubMed XML file (`.gz` or plain),
@@ -368,4 +444,40 @@ fn concepts_batch(names: &[(String, String)]) -> Result<RecordBatch> {
         Arc::new(Int64Array::from_iter_values(1..=n as i64)),
     ];
     Ok(RecordBatch::try_new(concepts::schema(), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_graph_build_counts_what_it_built() {
+        let spec = SyntheticRelations {
+            rows: 100_000,
+            concepts: 5_000,
+            ..SyntheticRelations::umls_scale(29)
+        };
+        let report = bench_graph_build(&spec).unwrap();
+        assert!(report.rows >= 100_000, "{report:?}");
+        assert!(report.nodes <= 5_000 && report.nodes > 4_000, "{report:?}");
+        assert!(report.edges > 0 && report.edges as u64 <= report.rows);
+        assert!(report.max_degree > 0 && report.graph_bytes > 0);
+        assert!(report.to_string().contains("| 5,000 |"));
+    }
+
+    #[test]
+    fn samples_are_built_from_the_sample_abstracts() {
+        let root = super::super::repo_path("sample_data");
+        let report = bench_samples(&SamplesBenchOptions {
+            pubmed: root.join("pubmed/pubmed26n0001.xml"),
+            obo: root.join("ontology/mini.obo"),
+            model: root.join("models/tiny-bert"),
+            articles: 25,
+        })
+        .unwrap();
+        assert!(report.sentences > 25, "{report:?}");
+        assert!(report.names > 30, "{report:?}");
+        assert!(report.samples as usize <= report.sentences);
+        assert!(report.to_string().contains("| names |"));
+    }
 }

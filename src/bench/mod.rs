@@ -1,11 +1,29 @@
-//! Benchmarks: timed runs of the hot paths, recorded in BENCHMARKS.md. They run as ignored
-//! tests, examples or `bali bench` (e.g. `bali bench pubmed FILE` over
-//! [`pubmed::bench_pubmed`]), so that timings never gate a test run. `graph` is run by
-//! `examples/bench_subgraphs.rs`, so that the graph build's peak memory is its own process's.
+//! Benchmarks: timed runs of the hot paths, side by side with a peer where one exists, recorded
+//! in BENCHMARKS.md. Each is a library function returning a report (a table with `Display`,
+//! JSON with `Serialize`) that `bali bench <what>` runs in its own process, so that timings never
+//! gate a test run and peak memory is the benchmark's own:
+//! - [`pubmed`]: the PubMed reader against `zcat` and lxml;
+//! - [`linking`]: the dictionary at UMLS scale, the aho-corasick automaton, pyahocorasick;
+//! - [`graph`]: the graph build at MRREL scale, and samples on real abstracts;
+//! - [`engine`]: no-change re-runs and one added file over many partitions.
+//!
+//! [`process`] reads CPU time and memory from `/proc`; [`peer`] runs the peers.
 
+pub mod engine;
 pub mod graph;
 pub mod linking;
+pub mod peer;
+pub mod process;
 pub mod pubmed;
 pub mod train;
 
-mod process;
+mod table;
+
+use std::path::PathBuf;
+
+/// A path inside the source tree this binary was built from: where the peer scripts under
+/// `scripts/bench/` and `sample_data/` are. Benchmarks run from a checkout; the CLI lets each
+/// such path be given explicitly.
+pub(crate) fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}

@@ -15,21 +15,27 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::AtomicU64;
-use std::time::Instant;
+
+use serde::Serialize;
 
 use crate::error::{BaliError, IoResultExt, Result};
 use crate::sources::input::with_decoded;
 use crate::sources::pubmed::{read_pubmed, PubmedReadOptions};
 
-use super::process::{cpu_times, peak_rss, reset_peak_rss, CpuTimes};
+use super::peer::{run_captured, run_discarding, PeerOutcome};
+use super::process::{peak_rss, reset_peak_rss, Stopwatch, Timing};
+use super::table::{count, mib, seconds, Table};
 
 /// How to run the benchmark.
 #[derive(Debug, Clone)]
 pub struct PubmedBenchOptions {
     /// Timed runs per reader; the best wall time is reported.
     pub runs: usize,
+    /// Run `zcat` and the lxml peer (false: bali alone, for a quick look or a machine without
+    /// Python).
+    pub peers: bool,
     /// The Python interpreter for the lxml peer.
     pub python: String,
     /// The lxml peer script.
@@ -42,33 +48,25 @@ impl Default for PubmedBenchOptions {
     fn default() -> Self {
         PubmedBenchOptions {
             runs: 3,
+            peers: true,
             python: "python3".to_string(),
-            lxml_script: Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/pubmed_lxml.py"),
+            lxml_script: super::repo_path("scripts/bench/pubmed_lxml.py"),
             memory_files: 3,
         }
     }
 }
 
-/// One reader's best run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Timing {
-    /// Wall-clock seconds.
-    pub wall: f64,
-    /// CPU seconds (all threads), when the platform reports them.
-    pub cpu: Option<f64>,
-}
-
-/// What the lxml peer did, or why it could not run (Python or lxml missing).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PeerRun {
-    /// Its best run.
+/// What the lxml peer did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LxmlRun {
+    /// Its best run (wall time of the whole process, interpreter start included).
     pub timing: Timing,
     /// Articles it counted (must equal bali's).
     pub articles: u64,
 }
 
 /// The benchmark's results.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PubmedBenchReport {
     /// The file read.
     pub file: PathBuf,
@@ -80,31 +78,20 @@ pub struct PubmedBenchReport {
     pub articles: u64,
     /// bali's reader.
     pub bali: Timing,
-    /// `zcat -f FILE > /dev/null`.
-    pub zcat: Timing,
-    /// The lxml peer, or why it did not run.
-    pub lxml: std::result::Result<PeerRun, String>,
+    /// `zcat -f FILE > /dev/null`, the decompression floor.
+    pub zcat: PeerOutcome<Timing>,
+    /// The lxml peer.
+    pub lxml: PeerOutcome<LxmlRun>,
+    /// bali's wall time over the decompression floor's (target: at most 1.5).
+    pub bali_over_zcat: Option<f64>,
+    /// How many times faster than the lxml peer bali is, by wall time (target: at least 10).
+    pub lxml_over_bali: Option<f64>,
     /// Peak RSS while reading the file once (bytes).
     pub peak_rss_one: Option<u64>,
     /// Peak RSS while reading it `many_files` times in a row.
     pub peak_rss_many: Option<u64>,
     /// Files read for `peak_rss_many`.
     pub many_files: usize,
-}
-
-impl PubmedBenchReport {
-    /// bali's wall time over the decompression floor's (target: at most 1.5).
-    pub fn bali_over_zcat(&self) -> f64 {
-        self.bali.wall / self.zcat.wall
-    }
-
-    /// How many times faster than the lxml peer bali is, by wall time (target: at least 10).
-    pub fn speedup_over_lxml(&self) -> Option<f64> {
-        self.lxml
-            .as_ref()
-            .ok()
-            .map(|peer| peer.timing.wall / self.bali.wall)
-    }
 }
 
 /// Runs the benchmark on `file`.
@@ -118,10 +105,23 @@ pub fn bench_pubmed(file: &Path, options: &PubmedBenchOptions) -> Result<PubmedB
         articles = read_once(file)?;
         Ok(())
     })?;
-    let zcat = best_of(runs, || {
-        run_quiet(Command::new("zcat").arg("-f").arg(file)).map(|_| ())
-    })?;
-    let lxml = bench_lxml(file, options, runs);
+    let (zcat, lxml) = if options.peers {
+        let zcat = best_of(runs, || {
+            run_discarding(Command::new("zcat").arg("-f").arg(file))
+        });
+        (
+            PeerOutcome::from_result(zcat),
+            PeerOutcome::from_result(bench_lxml(file, options, runs)),
+        )
+    } else {
+        let reason = "--no-peers".to_string();
+        (
+            PeerOutcome::Skipped {
+                reason: reason.clone(),
+            },
+            PeerOutcome::Skipped { reason },
+        )
+    };
 
     let (peak_rss_one, peak_rss_many) = if reset_peak_rss() {
         read_once(file)?;
@@ -141,6 +141,8 @@ pub fn bench_pubmed(file: &Path, options: &PubmedBenchOptions) -> Result<PubmedB
         xml_bytes,
         articles,
         bali,
+        bali_over_zcat: zcat.ran().map(|z| bali.wall / z.wall),
+        lxml_over_bali: lxml.ran().map(|l| l.timing.wall / bali.wall),
         zcat,
         lxml,
         peak_rss_one,
@@ -181,64 +183,29 @@ fn decompressed_size(file: &Path) -> Result<u64> {
 fn best_of(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Timing> {
     let mut best: Option<Timing> = None;
     for _ in 0..runs {
-        let cpu_before = cpu_times();
-        let started = Instant::now();
+        let watch = Stopwatch::start();
         f()?;
-        let wall = started.elapsed().as_secs_f64();
-        let cpu = match (cpu_before, cpu_times()) {
-            (Some(before), Some(after)) => Some(cpu_spent(before, after)),
-            _ => None,
-        };
-        if best.is_none_or(|b| wall < b.wall) {
-            best = Some(Timing { wall, cpu });
+        let timing = watch.stop();
+        if best.is_none_or(|b| timing.wall < b.wall) {
+            best = Some(timing);
         }
     }
     best.ok_or_else(|| BaliError::Internal("no benchmark run".into()))
 }
 
-fn cpu_spent(before: CpuTimes, after: CpuTimes) -> f64 {
-    (after.own - before.own) + (after.children - before.children)
-}
-
-/// Runs a command with stdout captured and stderr inherited; its stdout on success.
-fn run_quiet(command: &mut Command) -> Result<String> {
-    let program = format!("{:?}", command.get_program());
-    let output = command
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .at(&program)?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(BaliError::Internal(format!(
-            "{program} failed ({}): {}",
-            output.status,
-            stderr.trim()
-        ))
-        .context("benchmark peer"));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-fn bench_lxml(
-    file: &Path,
-    options: &PubmedBenchOptions,
-    runs: usize,
-) -> std::result::Result<PeerRun, String> {
+fn bench_lxml(file: &Path, options: &PubmedBenchOptions, runs: usize) -> Result<LxmlRun> {
     let mut articles = 0;
     let timing = best_of(runs, || {
-        let mut command = Command::new(&options.python);
-        command
-            .arg(&options.lxml_script)
-            .arg(file)
-            .stdout(Stdio::piped());
-        let stdout = run_quiet(&mut command)?;
+        let stdout = run_captured(
+            Command::new(&options.python)
+                .arg(&options.lxml_script)
+                .arg(file),
+        )?;
         let report: serde_json::Value = serde_json::from_str(stdout.trim())?;
         articles = report["articles"].as_u64().unwrap_or(0);
         Ok(())
-    })
-    .map_err(|e| e.to_string())?;
-    Ok(PeerRun { timing, articles })
+    })?;
+    Ok(LxmlRun { timing, articles })
 }
 
 impl fmt::Display for PubmedBenchReport {
@@ -250,50 +217,68 @@ impl fmt::Display for PubmedBenchReport {
             self.file.display(),
             self.file_bytes as f64 / 1e6,
             mb,
-            self.articles
+            count(self.articles)
         )?;
-        writeln!(
-            f,
-            "| reader | wall s | CPU s | XML MB/s | articles/s | wall vs bali |"
-        )?;
-        writeln!(f, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
-        let cpu = |t: &Timing| t.cpu.map_or("n/a".to_string(), |c| format!("{c:.2}"));
-        let mut row = |name: &str, t: &Timing, articles: Option<u64>| {
-            let per_second =
-                articles.map_or("-".to_string(), |a| format!("{:.0}", a as f64 / t.wall));
-            writeln!(
-                f,
-                "| {name} | {:.2} | {} | {:.0} | {per_second} | {:.2}x |",
-                t.wall,
-                cpu(t),
-                mb / t.wall,
-                t.wall / self.bali.wall
-            )
+        let mut table = Table::new(&[
+            "reader",
+            "wall s",
+            "CPU s",
+            "XML MB/s (wall)",
+            "articles/s (wall)",
+            "wall vs bali",
+        ]);
+        let row = |name: &str, t: &Timing, articles: Option<u64>| {
+            vec![
+                name.to_string(),
+                format!("{:.2}", t.wall),
+                seconds(t.cpu, 2),
+                format!("{:.0}", mb / t.wall),
+                articles.map_or("-".to_string(), |a| format!("{:.0}", a as f64 / t.wall)),
+                format!("{:.2}x", t.wall / self.bali.wall),
+            ]
         };
-        row("bali read_pubmed", &self.bali, Some(self.articles))?;
-        row("zcat -f (decompression floor)", &self.zcat, None)?;
+        table.row(row("bali read_pubmed", &self.bali, Some(self.articles)));
+        match &self.zcat {
+            PeerOutcome::Ran(t) => table.row(row("zcat -f (decompression floor)", t, None)),
+            other => table.row(vec![
+                "zcat -f (decompression floor)".into(),
+                other.why_not().unwrap_or_default(),
+            ]),
+        };
         match &self.lxml {
-            Ok(peer) => row("python lxml iterparse", &peer.timing, Some(peer.articles))?,
-            Err(why) => writeln!(f, "| python lxml iterparse | not run: {why} | | | | |")?,
+            PeerOutcome::Ran(peer) => table.row(row(
+                "Python lxml iterparse",
+                &peer.timing,
+                Some(peer.articles),
+            )),
+            other => table.row(vec![
+                "Python lxml iterparse".into(),
+                other.why_not().unwrap_or_default(),
+            ]),
+        };
+        write!(f, "{table}")?;
+        if let Some(ratio) = self.bali_over_zcat {
+            writeln!(f, "bali / zcat wall: {ratio:.2} (target <= 1.5)")?;
         }
-        writeln!(
-            f,
-            "bali / zcat wall: {:.2} (target <= 1.5)",
-            self.bali_over_zcat()
-        )?;
-        if let Some(speedup) = self.speedup_over_lxml() {
+        if let Some(speedup) = self.lxml_over_bali {
             writeln!(f, "lxml / bali wall: {speedup:.1} (target >= 10)")?;
         }
-        if let (Some(one), Some(many)) = (self.peak_rss_one, self.peak_rss_many) {
-            writeln!(
-                f,
-                "peak RSS: {:.1} MiB reading 1 file, {:.1} MiB reading {} files in a row",
-                one as f64 / 1048576.0,
-                many as f64 / 1048576.0,
-                self.many_files
-            )?;
+        if let Some(peer) = self.lxml.ran() {
+            if peer.articles != self.articles {
+                writeln!(
+                    f,
+                    "warning: lxml counted {} articles, bali {}",
+                    peer.articles, self.articles
+                )?;
+            }
         }
-        Ok(())
+        writeln!(
+            f,
+            "peak RSS: {} reading 1 file, {} reading {} files in a row",
+            mib(self.peak_rss_one),
+            mib(self.peak_rss_many),
+            self.many_files
+        )
     }
 }
 
@@ -330,29 +315,31 @@ mod tests {
         let report = bench_pubmed(&path, &options).unwrap();
         assert_eq!(report.articles, 300);
         assert_eq!(report.xml_bytes, xml_len as u64);
-        assert!(report.bali.wall > 0.0 && report.zcat.wall > 0.0);
-        assert!(report.bali_over_zcat() > 0.0);
+        assert!(report.bali.wall > 0.0);
+        assert!(report.zcat.ran().is_some_and(|z| z.wall > 0.0));
+        assert!(report.bali_over_zcat.is_some_and(|r| r > 0.0));
         // The peer needs Python with lxml; when it is there, it must count the same records.
         match &report.lxml {
-            Ok(peer) => assert_eq!(peer.articles, 300),
-            Err(why) => assert!(why.contains("python3") || why.contains("lxml"), "{why}"),
+            PeerOutcome::Ran(peer) => assert_eq!(peer.articles, 300),
+            other => {
+                let why = other.why_not().unwrap_or_default();
+                assert!(why.contains("python3") || why.contains("lxml"), "{why}")
+            }
         }
         let table = report.to_string();
         assert!(table.contains("| bali read_pubmed |"), "{table}");
         assert!(table.contains("bali / zcat wall:"), "{table}");
-    }
 
-    /// The numbers in BENCHMARKS.md: `BALI_SHARED=/work/shared cargo test --lib
-    /// bench::pubmed -- --ignored --nocapture` (timings, so not part of the normal suite).
-    #[test]
-    #[ignore = "a benchmark: run it explicitly"]
-    fn real_baseline_benchmark() {
-        let Some(path) = crate::testutil::shared("data/pubmed/pubmed20n0014.xml.gz") else {
-            return;
-        };
-        let report = bench_pubmed(&path, &PubmedBenchOptions::default()).unwrap();
-        println!("{report}");
-        assert_eq!(report.articles, 30_000);
-        assert_eq!(report.lxml.as_ref().map(|peer| peer.articles), Ok(30_000));
+        let alone = bench_pubmed(
+            &path,
+            &PubmedBenchOptions {
+                peers: false,
+                ..options
+            },
+        )
+        .unwrap();
+        assert_eq!(alone.articles, 300);
+        assert!(alone.lxml.ran().is_none() && alone.bali_over_zcat.is_none());
+        assert!(alone.to_string().contains("not run: --no-peers"));
     }
 }

@@ -3,7 +3,10 @@
 //! Exit codes: 0 success, 1 a stage failed (or a command failed while running), 2 a usage or
 //! validation error, 130 interrupted by Ctrl-C.
 
+mod bench;
 mod commands;
+
+pub use bench::BenchCommand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -147,6 +150,12 @@ pub enum Command {
         /// Directory to write (created; files of the same names are replaced).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Run a benchmark of BENCHMARKS.md and print its figures and ratios.
+    Bench {
+        /// Which one.
+        #[command(subcommand)]
+        what: BenchCommand,
     },
 }
 

@@ -1,0 +1,135 @@
+//! Every `bali bench` command works end to end on tiny inputs: it exits 0, prints its table and
+//! the machine line, and `--json` prints a report that parses. Nothing here is timed: the
+//! figures themselves are for BENCHMARKS.md, from full-size runs.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+/// `bali bench ARGS --json`, parsed.
+fn bench_json(args: &[&str]) -> serde_json::Value {
+    let out = bali()
+        .arg("bench")
+        .args(args)
+        .arg("--json")
+        .env_remove("BALI_SHARED")
+        .output()
+        .expect("run bali bench");
+    assert!(
+        out.status.success(),
+        "bali bench {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    assert!(report["machine"]["cores"].as_u64().is_some_and(|c| c > 0));
+    report["report"].clone()
+}
+
+#[test]
+fn bench_engine_runs_on_three_partitions_and_prints_its_tables() {
+    bali()
+        .args(["bench", "engine", "--partitions", "3", "--add-to", "1", "2"])
+        .args(["--runs", "2"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no-change re-run"))
+        .stdout(predicate::str::contains("| 3 |"))
+        .stdout(predicate::str::contains("adding one file to 2 vs to 1"))
+        .stdout(predicate::str::contains("machine: "));
+    let report = bench_json(&[
+        "engine",
+        "--partitions",
+        "2",
+        "--add-to",
+        "1",
+        "--runs",
+        "1",
+    ]);
+    assert_eq!(report["no_change"][0]["partitions"], 2);
+    assert_eq!(report["articles_per_file"], 25);
+}
+
+#[test]
+fn bench_pubmed_reads_a_sample_file_with_and_without_peers() {
+    bali()
+        .args(["bench", "pubmed", "sample_data/pubmed/pubmed26n0002.xml.gz"])
+        .args(["--runs", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| bali read_pubmed |"))
+        .stdout(predicate::str::contains("zcat -f"))
+        .stdout(predicate::str::contains("peak RSS"));
+    let report = bench_json(&[
+        "pubmed",
+        "sample_data/pubmed/pubmed26n0001.xml",
+        "--runs",
+        "1",
+        "--no-peers",
+    ]);
+    assert_eq!(report["articles"], 25);
+    assert_eq!(report["lxml"]["status"], "skipped");
+}
+
+#[test]
+fn bench_linking_builds_a_small_dictionary_and_links_the_sample_text() {
+    bali()
+        .args([
+            "bench",
+            "linking",
+            "--strings",
+            "3000",
+            "--peer-strings",
+            "2000",
+        ])
+        .args([
+            "--automaton",
+            "--pubmed",
+            "sample_data/pubmed/pubmed26n0001.xml",
+        ])
+        .args(["--obo", "sample_data/ontology/mini.obo"])
+        .env_remove("BALI_SHARED")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| dictionary build"))
+        .stdout(predicate::str::contains("aho-corasick automaton"))
+        .stdout(predicate::str::contains("| mini.obo |"));
+    // Without a PubMed file the scale run stands alone and says what is missing.
+    bali()
+        .args(["bench", "linking", "--strings", "2000"])
+        .env_remove("BALI_SHARED")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("not run (give --pubmed FILE"));
+    let report = bench_json(&["linking", "--strings", "2000", "--no-peers"]);
+    assert_eq!(report["scale"]["strings"], 2000);
+}
+
+#[test]
+fn bench_graph_and_samples_run_on_tiny_inputs() {
+    bali()
+        .args(["bench", "graph", "--rows", "100000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| 5,000 |"));
+    let report = bench_json(&[
+        "samples",
+        "--articles",
+        "25",
+        "--pubmed",
+        "sample_data/pubmed/pubmed26n0001.xml",
+        "--obo",
+        "sample_data/ontology/mini.obo",
+        "--model",
+        "sample_data/models/tiny-bert",
+    ]);
+    assert!(report["sentences"].as_u64().is_some_and(|n| n > 25));
+    // Without the shared data or the three paths, samples is a usage error (exit 2).
+    bali()
+        .args(["bench", "samples"])
+        .env_remove("BALI_SHARED")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--pubmed FILE"));
+}
