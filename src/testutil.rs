@@ -52,3 +52,41 @@ pub fn run_yaml(yaml: &str, workdir: &Path) -> crate::Result<crate::engine::RunR
         None => Ok(outcome.report),
     }
 }
+
+/// Every `table` batch the `emit` callback of a source reader produced, concatenated.
+fn collect_table(
+    table: crate::tables::TableType,
+    read: impl FnOnce(&mut crate::sources::Emit<'_>) -> crate::Result<crate::sources::ReadStats>,
+) -> arrow::array::RecordBatch {
+    let mut batches = Vec::new();
+    read(&mut |t, batch| {
+        if t == table {
+            batches.push(batch);
+        }
+        Ok(())
+    })
+    .expect("the source reader reads the test file");
+    arrow::compute::concat_batches(&table.schema(), &batches).expect("batches of one schema")
+}
+
+/// The `articles` of a PubMed file (plain or gzip), read by the `pubmed` source's reader.
+pub fn pubmed_articles(path: &Path) -> arrow::array::RecordBatch {
+    use crate::sources::pubmed::{read_pubmed, PubmedReadOptions};
+    collect_table(crate::tables::TableType::Articles, |emit| {
+        read_pubmed(
+            path,
+            &PubmedReadOptions::default(),
+            &std::sync::atomic::AtomicU64::new(0),
+            emit,
+        )
+    })
+}
+
+/// The `concepts` (names and synonyms) of an OBO file, read by the `obo` source's reader.
+pub fn obo_concepts(path: &Path) -> arrow::array::RecordBatch {
+    use crate::sources::obo::{read_obo, OboOptions};
+    let options = OboOptions::new(path.to_string_lossy());
+    collect_table(crate::tables::TableType::Concepts, |emit| {
+        read_obo(path, &options, &std::sync::atomic::AtomicU64::new(0), emit)
+    })
+}

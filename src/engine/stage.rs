@@ -43,6 +43,36 @@ pub struct InputDecl {
     pub optional: bool,
 }
 
+impl InputDecl {
+    /// A required input consumed whole: every partition of the producer at once.
+    pub const fn whole(role: &'static str, accepts: &'static [TableType]) -> InputDecl {
+        InputDecl {
+            role,
+            accepts,
+            mode: InputMode::Whole,
+            optional: false,
+        }
+    }
+
+    /// A required input consumed partition by partition (one output partition per input one).
+    pub const fn partitioned(role: &'static str, accepts: &'static [TableType]) -> InputDecl {
+        InputDecl {
+            role,
+            accepts,
+            mode: InputMode::Partitioned,
+            optional: false,
+        }
+    }
+
+    /// The same input, allowed to be left out (only trailing inputs can be optional).
+    pub const fn optional(self) -> InputDecl {
+        InputDecl {
+            optional: true,
+            ..self
+        }
+    }
+}
+
 /// One output table of a kind. The first output is the default one: `inputs: [stage]` means
 /// it, `inputs: [stage.name]` picks another.
 #[derive(Debug, Clone, Copy)]

@@ -127,12 +127,8 @@ impl StageKind for MapKind {
     const NAME: &'static str = "map";
     const SUMMARY: &'static str = "test transform";
     const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[InputDecl {
-        role: "numbers",
-        accepts: &[TableType::Deletions],
-        mode: InputMode::Partitioned,
-        optional: false,
-    }];
+    const INPUTS: &'static [InputDecl] =
+        &[InputDecl::partitioned("numbers", &[TableType::Deletions])];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "numbers",
         table: TableType::Deletions,
@@ -173,12 +169,7 @@ impl StageKind for SumKind {
     const NAME: &'static str = "sum";
     const SUMMARY: &'static str = "test whole-table consumer";
     const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[InputDecl {
-        role: "numbers",
-        accepts: &[TableType::Deletions],
-        mode: InputMode::Whole,
-        optional: false,
-    }];
+    const INPUTS: &'static [InputDecl] = &[InputDecl::whole("numbers", &[TableType::Deletions])];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "sum",
         table: TableType::Deletions,
@@ -213,12 +204,7 @@ impl StageKind for NeedsConcepts {
     const NAME: &'static str = "needs_concepts";
     const SUMMARY: &'static str = "test kind with a typed input";
     const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[InputDecl {
-        role: "concepts",
-        accepts: &[TableType::Concepts],
-        mode: InputMode::Whole,
-        optional: false,
-    }];
+    const INPUTS: &'static [InputDecl] = &[InputDecl::whole("concepts", &[TableType::Concepts])];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "out",
         table: TableType::Deletions,

@@ -13,9 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, Result};
 use crate::stages::current::CurrentArticles;
 use crate::stages::samples::load_tokenizer;
@@ -68,30 +66,10 @@ impl StageKind for EvalLinking {
         "zero-shot entity linking (Acc@1, Acc@5) of held-out mentions: base vs aligned model";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "train",
-            accepts: &[TableType::TrainMetrics],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "concepts",
-            accepts: &[TableType::Concepts],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "mentions",
-            accepts: &[TableType::Mentions],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "articles",
-            accepts: &[TableType::Articles],
-            mode: InputMode::Whole,
-            optional: true,
-        },
+        InputDecl::whole("train", &[TableType::TrainMetrics]),
+        InputDecl::whole("concepts", &[TableType::Concepts]),
+        InputDecl::whole("mentions", &[TableType::Mentions]),
+        InputDecl::whole("articles", &[TableType::Articles]).optional(),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "linking_eval",

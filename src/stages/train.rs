@@ -17,9 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, IoResultExt, Result};
 use crate::stages::current::CurrentArticles;
 use crate::stages::samples::{load_tokenizer, Tokenizer};
@@ -275,30 +273,10 @@ impl StageKind for BaliTrain {
         "train the language model jointly with a graph encoder (MLM + NT-Xent alignment), export it";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "samples",
-            accepts: &[TableType::Samples],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "subgraphs",
-            accepts: &[TableType::Subgraphs],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "names",
-            accepts: &[TableType::Names],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "articles",
-            accepts: &[TableType::Articles],
-            mode: InputMode::Whole,
-            optional: true,
-        },
+        InputDecl::whole("samples", &[TableType::Samples]),
+        InputDecl::whole("subgraphs", &[TableType::Subgraphs]),
+        InputDecl::whole("names", &[TableType::Names]),
+        InputDecl::whole("articles", &[TableType::Articles]).optional(),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "metrics",

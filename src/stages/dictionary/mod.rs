@@ -24,9 +24,7 @@ pub mod vocab;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::Result;
 use crate::stages::link::INDEX_FILE;
 use crate::tables::TableType;
@@ -84,18 +82,8 @@ impl StageKind for DictionaryKind {
         "Normalise concept names into a dictionary of surface forms and build the matcher index";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "concepts",
-            accepts: &[TableType::Concepts],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "semantic_types",
-            accepts: &[TableType::SemanticTypes],
-            mode: InputMode::Whole,
-            optional: true,
-        },
+        InputDecl::whole("concepts", &[TableType::Concepts]),
+        InputDecl::whole("semantic_types", &[TableType::SemanticTypes]).optional(),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "dictionary",

@@ -38,9 +38,7 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::column;
 use crate::tables::{self, TableType};
@@ -72,18 +70,8 @@ impl StageKind for LinkKind {
         "Find dictionary mentions in sentences (leftmost-longest, whole words)";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "sentences",
-            accepts: &[TableType::Sentences],
-            mode: InputMode::Partitioned,
-            optional: false,
-        },
-        InputDecl {
-            role: "dictionary",
-            accepts: &[TableType::Dictionary],
-            mode: InputMode::Whole,
-            optional: false,
-        },
+        InputDecl::partitioned("sentences", &[TableType::Sentences]),
+        InputDecl::whole("dictionary", &[TableType::Dictionary]),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "mentions",
@@ -526,9 +514,6 @@ mod real_data_tests {
 
     use super::*;
     use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
-    use crate::stages::link::testdata::{
-        articles_batch, concepts_batch, read_hpo_names, read_pubmed,
-    };
     use crate::stages::sentences::{split_articles, SentencesOptions};
     use crate::testutil;
 
@@ -540,39 +525,31 @@ mod real_data_tests {
         ) else {
             return;
         };
-        let names = read_hpo_names(&hpo);
-        let rows: Vec<(&str, &str)> = names
-            .iter()
-            .map(|(c, n)| (c.as_str(), n.as_str()))
-            .collect();
+        let names = testutil::obo_concepts(&hpo);
         let mut builder = DictionaryBuilder::new(DictionaryOptions::default());
-        builder.push_concepts(&concepts_batch(&rows)).unwrap();
+        builder.push_concepts(&names).unwrap();
         let built = builder.finish().unwrap();
         let matcher = &built.matcher;
 
-        let articles = read_pubmed(&pubmed, usize::MAX);
-        let article_rows: Vec<(i64, Option<&str>, Option<&str>)> = articles
-            .iter()
-            .map(|a| (a.pmid, Some(a.title.as_str()), a.abstract_.as_deref()))
-            .collect();
-        let articles_batch = articles_batch(&article_rows);
-        let sentences = split_articles(
-            &articles_batch,
-            &SentencesOptions::default().splitter(),
-            true,
-        )
-        .unwrap();
+        let articles = testutil::pubmed_articles(&pubmed);
+        let sentences =
+            split_articles(&articles, &SentencesOptions::default().splitter(), true).unwrap();
         let mentions = link_sentences(matcher, &sentences, &LinkOptions::default()).unwrap();
 
         // Every mention round-trips against its sentence and its section text.
-        let sections: HashMap<(i64, &str), &str> = articles
-            .iter()
-            .flat_map(|a| {
-                let title = ((a.pmid, "title"), a.title.as_str());
-                let abstract_ = a.abstract_.as_deref().map(|t| ((a.pmid, "abstract"), t));
-                std::iter::once(title).chain(abstract_)
-            })
-            .collect();
+        let sections: HashMap<(i64, &str), &str> = {
+            let pmid = column::<Int64Array>(&articles, "pmid").unwrap();
+            let title = column::<StringArray>(&articles, "title").unwrap();
+            let abstract_ = column::<StringArray>(&articles, "abstract").unwrap();
+            (0..articles.num_rows())
+                .flat_map(|i| {
+                    let title = ((pmid.value(i), "title"), title.value(i));
+                    let text = (!arrow::array::Array::is_null(abstract_, i))
+                        .then(|| ((pmid.value(i), "abstract"), abstract_.value(i)));
+                    std::iter::once(title).chain(text)
+                })
+                .collect()
+        };
         let sentence_text: HashMap<(i64, i32), &str> = {
             let pmid = column::<Int64Array>(&sentences, "pmid").unwrap();
             let index = column::<Int32Array>(&sentences, "sentence_index").unwrap();
@@ -623,9 +600,9 @@ mod real_data_tests {
         top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         eprintln!(
             "HPO: {} names -> {} forms; {} articles, {} sentences -> {} mentions ({} rows), {} distinct (concept, surface)",
-            names.len(),
+            names.num_rows(),
             built.stats.forms,
-            articles.len(),
+            articles.num_rows(),
             sentences.num_rows(),
             distinct_mentions.len(),
             mentions.num_rows(),

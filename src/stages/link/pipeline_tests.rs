@@ -1,127 +1,23 @@
-//! `sentences`, `dictionary` and `link` run by the engine on `sample_data/`, and the linker's
-//! precision and recall against the hand-checked gold mentions (`sample_data/gold/`).
-//!
-//! The `pubmed` and `umls_concepts` kinds were not merged when this was written, so two small
-//! test sources stand in for them, using the minimal readers of [`super::testdata`].
+//! `sentences`, `dictionary` and `link` run by the engine on `sample_data/` (read by the real
+//! `pubmed` and `umls_concepts` sources), and the linker's precision and recall against the
+//! hand-checked gold mentions (`sample_data/gold/`).
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use arrow::array::{Int32Array, Int64Array, StringArray};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
-use super::testdata::{articles_batch, read_mrconso, read_pubmed};
-use crate::engine::{
-    BuildContext, OutputDecl, PartitionCtx, ProgressMode, Registry, RunOptions, SourcePartition,
-    Stage, StageKind, Table,
-};
-use crate::error::Result;
+use crate::engine::{Registry, Table};
 use crate::stages::columns::column;
-use crate::tables::TableType;
-
-/// Options of the test sources: the files to read.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct FilesOptions {
-    /// Input files, one partition each.
-    paths: Vec<PathBuf>,
-}
-
-/// PubMed files into `articles` (one partition per file).
-struct TestArticles;
-impl StageKind for TestArticles {
-    type Options = FilesOptions;
-    const NAME: &'static str = "test_articles";
-    const SUMMARY: &'static str = "test source of articles";
-    const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [crate::engine::InputDecl] = &[];
-    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
-        name: "articles",
-        table: TableType::Articles,
-    }];
-    const EXAMPLE: &'static str = "paths: [a.xml]";
-    fn build(o: FilesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        Ok(Box::new(FilesStage {
-            paths: o.paths.iter().map(|p| ctx.resolve(p)).collect(),
-            articles: true,
-        }))
-    }
-}
-
-/// MRCONSO files into `concepts`.
-struct TestConcepts;
-impl StageKind for TestConcepts {
-    type Options = FilesOptions;
-    const NAME: &'static str = "test_concepts";
-    const SUMMARY: &'static str = "test source of concepts";
-    const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [crate::engine::InputDecl] = &[];
-    const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
-        name: "concepts",
-        table: TableType::Concepts,
-    }];
-    const EXAMPLE: &'static str = "paths: [MRCONSO.RRF]";
-    fn build(o: FilesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        Ok(Box::new(FilesStage {
-            paths: o.paths.iter().map(|p| ctx.resolve(p)).collect(),
-            articles: false,
-        }))
-    }
-}
-
-struct FilesStage {
-    paths: Vec<PathBuf>,
-    articles: bool,
-}
-
-impl Stage for FilesStage {
-    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
-        Ok(Some(
-            self.paths
-                .iter()
-                .map(|p| SourcePartition {
-                    key: p.file_name().unwrap().to_string_lossy().replace('.', "_"),
-                    files: vec![p.clone()],
-                })
-                .collect(),
-        ))
-    }
-
-    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
-        let path = self
-            .paths
-            .iter()
-            .find(|p| p.file_name().unwrap().to_string_lossy().replace('.', "_") == ctx.key())
-            .unwrap()
-            .clone();
-        let batch = if self.articles {
-            let articles = read_pubmed(&path, usize::MAX);
-            let rows: Vec<(i64, Option<&str>, Option<&str>)> = articles
-                .iter()
-                .map(|a| (a.pmid, Some(a.title.as_str()), a.abstract_.as_deref()))
-                .collect();
-            articles_batch(&rows)
-        } else {
-            read_mrconso(&path)
-        };
-        ctx.emit(0, batch)
-    }
-}
-
-fn registry() -> Registry {
-    let mut r = Registry::builtin();
-    r.register::<TestArticles>().register::<TestConcepts>();
-    r
-}
+use crate::testutil::run_yaml;
 
 /// The sample pipeline with the gold's rules as dictionary options: no minimum length, no
 /// stop-list, every string without a lower-case letter case-sensitive, no hyphen variants.
 const PIPELINE: &str = "
 pipeline: sample_linking
 stages:
-  articles: { kind: test_articles, options: { paths: [sample_data/pubmed/pubmed26n0001.xml, sample_data/pubmed/pubmed26n0002.xml.gz] } }
-  concepts: { kind: test_concepts, options: { paths: [sample_data/umls/MRCONSO.RRF] } }
+  articles: { kind: pubmed, options: { paths: [sample_data/pubmed/pubmed26n0001.xml, sample_data/pubmed/pubmed26n0002.xml.gz] } }
+  concepts: { kind: umls_concepts, options: { meta: sample_data/umls, languages: [ENG] } }
   sentences: { kind: sentences, inputs: [articles] }
   dictionary:
     kind: dictionary
@@ -131,29 +27,7 @@ stages:
 ";
 
 fn run(workdir: &Path) -> crate::engine::RunReport {
-    let plan = crate::spec::load_str(
-        PIPELINE,
-        Path::new("test.yaml"),
-        &registry(),
-        &crate::spec::LoadOptions {
-            workdir: Some(workdir.to_path_buf()),
-            overrides: Vec::new(),
-            base_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-        },
-    )
-    .unwrap();
-    let outcome = crate::engine::run(
-        &plan,
-        &RunOptions {
-            progress: ProgressMode::Hidden,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    if let Some(e) = outcome.error {
-        panic!("run failed: {e}");
-    }
-    outcome.report
+    run_yaml(PIPELINE, workdir).unwrap_or_else(|e| panic!("run failed: {e}"))
 }
 
 /// A gold or found mention: (pmid, section, start, end, cui), offsets in the section text.

@@ -1,12 +1,7 @@
-//! Minimal readers of the real files in `../shared`, for tests only.
-//!
-//! The `pubmed` and `obo` source kinds live in another area and were not merged when these
-//! tests were written; these readers extract only what the linking tests need (PMID, title,
-//! abstract sections joined with "\n"; term ids with their `name:` and `synonym:` lines) and
-//! should give way to the real readers once they land.
+//! Small hand-made input batches (articles, concepts, semantic types, sentences) for the unit
+//! tests of the text stages. Tests on real files read them with the real sources
+//! (`crate::testutil::pubmed_articles`, `crate::testutil::obo_concepts`).
 
-use std::io::BufRead;
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -14,133 +9,8 @@ use arrow::array::{
     StructBuilder,
 };
 use arrow::datatypes::DataType;
-use quick_xml::events::Event;
 
 use crate::tables;
-
-/// One citation: what the sentence splitter and linker read from `articles`.
-pub(crate) struct TestArticle {
-    pub pmid: i64,
-    pub title: String,
-    pub abstract_: Option<String>,
-}
-
-/// Reads up to `limit` PubmedArticle records of a baseline file (`.xml` or `.xml.gz`). Section
-/// texts have inline markup dropped (its text kept), entities resolved and whitespace runs
-/// collapsed; OtherAbstract (translations) is not part of the abstract.
-pub(crate) fn read_pubmed(path: &Path, limit: usize) -> Vec<TestArticle> {
-    let file = std::fs::File::open(path).expect("open the PubMed test file");
-    let input: Box<dyn std::io::Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(input));
-    let mut in_other_abstract = false;
-    let mut buf = Vec::new();
-    let mut articles = Vec::new();
-    let mut pmid: Option<i64> = None;
-    let mut title = String::new();
-    let mut sections: Vec<String> = Vec::new();
-    let mut in_pmid = false;
-    // Depth inside ArticleTitle or AbstractText (inline markup nests inside them).
-    let mut capture: Option<&'static str> = None;
-    let mut text = String::new();
-    loop {
-        match reader
-            .read_event_into(&mut buf)
-            .expect("well-formed PubMed XML")
-        {
-            Event::Start(e) => match e.name().as_ref() {
-                "PMID" if pmid.is_none() => in_pmid = true,
-                "ArticleTitle" => {
-                    capture = Some("title");
-                    text.clear();
-                }
-                "AbstractText" if !in_other_abstract => {
-                    capture = Some("abstract");
-                    text.clear();
-                }
-                "OtherAbstract" => in_other_abstract = true,
-                _ => {}
-            },
-            Event::Text(t) if in_pmid => pmid = t.xml10_content().trim().parse().ok(),
-            Event::Text(t) if capture.is_some() => text.push_str(&t.xml10_content()),
-            Event::CData(t) if capture.is_some() => text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) if capture.is_some() => {
-                match r.resolve_char_ref().ok().flatten() {
-                    Some(c) => text.push(c),
-                    None => text.push_str(
-                        quick_xml::escape::resolve_predefined_entity(&r.xml10_content())
-                            .unwrap_or(""),
-                    ),
-                }
-            }
-            Event::End(e) => match e.name().as_ref() {
-                "PMID" => in_pmid = false,
-                "ArticleTitle" => {
-                    title = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                    capture = None;
-                }
-                "AbstractText" if capture.is_some() => {
-                    sections.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
-                    capture = None;
-                }
-                "OtherAbstract" => in_other_abstract = false,
-                "PubmedArticle" => {
-                    articles.push(TestArticle {
-                        pmid: pmid.take().expect("every PubmedArticle has a PMID"),
-                        title: std::mem::take(&mut title),
-                        abstract_: (!sections.is_empty()).then(|| sections.join("\n")),
-                    });
-                    sections.clear();
-                    if articles.len() == limit {
-                        break;
-                    }
-                }
-                "PubmedBookArticle" | "DeleteCitation" => {
-                    pmid = None;
-                    title.clear();
-                    sections.clear();
-                }
-                _ => {}
-            },
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    articles
-}
-
-/// One HPO name or synonym: `(term id, text)`.
-pub(crate) fn read_hpo_names(path: &Path) -> Vec<(String, String)> {
-    let file = std::io::BufReader::new(std::fs::File::open(path).expect("open hp.obo"));
-    let mut names = Vec::new();
-    let mut id: Option<String> = None;
-    let mut in_term = false;
-    for line in file.lines() {
-        let line = line.expect("hp.obo is UTF-8");
-        if line.starts_with('[') {
-            in_term = line == "[Term]";
-            id = None;
-        } else if !in_term {
-            continue;
-        } else if let Some(rest) = line.strip_prefix("id: ") {
-            id = Some(rest.trim().to_string());
-        } else if let Some(rest) = line.strip_prefix("name: ") {
-            names.push((id.clone().expect("id before name"), rest.trim().to_string()));
-        } else if let Some(rest) = line.strip_prefix("synonym: \"") {
-            if let Some(end) = rest.find("\" ") {
-                names.push((
-                    id.clone().expect("id before synonym"),
-                    rest[..end].replace("\\\"", "\""),
-                ));
-            }
-        }
-    }
-    names
-}
 
 /// An `articles` batch with the given (pmid, title, abstract) rows and empty list columns.
 pub(crate) fn articles_batch(rows: &[(i64, Option<&str>, Option<&str>)]) -> RecordBatch {
@@ -250,12 +120,4 @@ pub(crate) fn sentences_batch(texts: &[&str]) -> RecordBatch {
     ];
     RecordBatch::try_new(tables::sentences::schema(), columns)
         .expect("matches the sentences schema")
-}
-
-/// The English, unsuppressed-or-not atoms of an MRCONSO.RRF file as a `concepts` batch
-/// (cui, name, language, suppress); the other columns get placeholders.
-pub(crate) fn read_mrconso(path: &Path) -> RecordBatch {
-    let text = std::fs::read_to_string(path).expect("read MRCONSO.RRF");
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
-    concepts_batch_with(rows.iter().map(|f| (f[0], f[14], f[1], f[16])))
 }

@@ -21,9 +21,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::pubtator::{pubtator_mentions, read_documents, CodeIndex, IdentifierMapper};
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Table,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Table};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::column;
 use crate::tables::TableType;
@@ -70,18 +68,8 @@ impl StageKind for Pubtator {
         "concept mentions imported from PubTator files, identifiers mapped to CUIs through MRCONSO (SAB, CODE)";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "sentences",
-            accepts: &[TableType::Sentences],
-            mode: InputMode::Partitioned,
-            optional: false,
-        },
-        InputDecl {
-            role: "concepts",
-            accepts: &[TableType::Concepts],
-            mode: InputMode::Whole,
-            optional: false,
-        },
+        InputDecl::partitioned("sentences", &[TableType::Sentences]),
+        InputDecl::whole("concepts", &[TableType::Concepts]),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "mentions",

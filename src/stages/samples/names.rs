@@ -15,9 +15,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::tokenizer::{load_tokenizer, Tokenizer};
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::{column, list_array};
 use crate::tables::{samples, TableType};
@@ -75,12 +73,7 @@ impl StageKind for Names {
     const SUMMARY: &'static str =
         "every concept name tokenised as [CLS] name [SEP] (the graph nodes' text)";
     const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[InputDecl {
-        role: "concepts",
-        accepts: &[TableType::Concepts],
-        mode: InputMode::Whole,
-        optional: false,
-    }];
+    const INPUTS: &'static [InputDecl] = &[InputDecl::whole("concepts", &[TableType::Concepts])];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "names",
         table: TableType::Names,

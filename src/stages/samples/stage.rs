@@ -12,9 +12,7 @@ use tracing::info;
 
 use super::build::{build_samples, SampleStats, SentenceMentions};
 use super::tokenizer::{load_tokenizer, Tokenizer};
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, Result};
 use crate::tables::TableType;
 
@@ -102,18 +100,8 @@ impl StageKind for Samples {
         "one training sample per sentence with a linked concept: WordPiece ids and the token span and concepts of every mention";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "sentences",
-            accepts: &[TableType::Sentences],
-            mode: InputMode::Partitioned,
-            optional: false,
-        },
-        InputDecl {
-            role: "mentions",
-            accepts: &[TableType::Mentions],
-            mode: InputMode::Partitioned,
-            optional: false,
-        },
+        InputDecl::partitioned("sentences", &[TableType::Sentences]),
+        InputDecl::partitioned("mentions", &[TableType::Mentions]),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "samples",

@@ -17,9 +17,7 @@ use arrow::array::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::column;
 use crate::tables::{self, TableType};
@@ -65,12 +63,8 @@ impl StageKind for SentencesKind {
     const SUMMARY: &'static str =
         "Split article titles and abstracts into sentences with code-point offsets";
     const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[InputDecl {
-        role: "articles",
-        accepts: &[TableType::Articles],
-        mode: InputMode::Partitioned,
-        optional: false,
-    }];
+    const INPUTS: &'static [InputDecl] =
+        &[InputDecl::partitioned("articles", &[TableType::Articles])];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "sentences",
         table: TableType::Sentences,
@@ -242,7 +236,7 @@ fn to_i32(n: usize) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stages::link::testdata::{articles_batch, read_pubmed};
+    use crate::stages::link::testdata::articles_batch;
     use crate::testutil;
 
     #[test]
@@ -321,12 +315,8 @@ mod tests {
         let Some(path) = testutil::shared("data/pubmed/pubmed20n0014.xml.gz") else {
             return;
         };
-        let articles = read_pubmed(&path, 3000);
-        let rows: Vec<(i64, Option<&str>, Option<&str>)> = articles
-            .iter()
-            .map(|a| (a.pmid, Some(a.title.as_str()), a.abstract_.as_deref()))
-            .collect();
-        let batch = articles_batch(&rows);
+        let articles = testutil::pubmed_articles(&path);
+        let batch = articles.slice(0, articles.num_rows().min(3000));
         let out = split_articles(&batch, &SentencesOptions::default().splitter(), true).unwrap();
         check_round_trip(&batch, &out);
         let texts = column::<StringArray>(&out, "text").unwrap();
@@ -335,7 +325,10 @@ mod tests {
             .filter(|&i| section.value(i) == "abstract")
             .map(|i| texts.value(i))
             .collect();
-        let n_abstracts = rows.iter().filter(|r| r.2.is_some()).count();
+        let n_abstracts = {
+            let text = column::<StringArray>(&batch, "abstract").unwrap();
+            arrow::array::Array::len(text) - arrow::array::Array::null_count(text)
+        };
         let per_abstract = abstract_sentences.len() as f64 / n_abstracts as f64;
         eprintln!(
             "{} abstracts -> {} sentences ({per_abstract:.1} each)",

@@ -14,9 +14,7 @@ use tracing::info;
 use super::extract::{mentioned_concepts, subgraph_batches};
 use super::graph::{GraphBuilder, MentionedRestriction, RelationFilter};
 use super::names::ConceptNamesBuilder;
-use crate::engine::{
-    BuildContext, InputDecl, InputMode, OutputDecl, PartitionCtx, Stage, StageKind, Unit,
-};
+use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, Result};
 use crate::tables::TableType;
 
@@ -146,24 +144,9 @@ impl StageKind for Subgraphs {
         "one-hop knowledge-graph neighbourhood (CSR graph of the relations) of every mentioned concept, with names and a seeded neighbour sample";
     const FORMAT_VERSION: u32 = 1;
     const INPUTS: &'static [InputDecl] = &[
-        InputDecl {
-            role: "mentions",
-            accepts: &[TableType::Mentions],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "relations",
-            accepts: &[TableType::Relations],
-            mode: InputMode::Whole,
-            optional: false,
-        },
-        InputDecl {
-            role: "concepts",
-            accepts: &[TableType::Concepts],
-            mode: InputMode::Whole,
-            optional: false,
-        },
+        InputDecl::whole("mentions", &[TableType::Mentions]),
+        InputDecl::whole("relations", &[TableType::Relations]),
+        InputDecl::whole("concepts", &[TableType::Concepts]),
     ];
     const OUTPUTS: &'static [OutputDecl] = &[OutputDecl {
         name: "subgraphs",
