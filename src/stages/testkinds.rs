@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -115,25 +115,5 @@ pub(crate) fn registry() -> Registry {
 /// Runs a pipeline given as YAML with [`registry`] in `workdir`; relative paths resolve
 /// against the repository root.
 pub(crate) fn run_yaml(yaml: &str, workdir: &Path) -> Result<RunReport> {
-    let plan = crate::spec::load_str(
-        yaml,
-        Path::new("test.yaml"),
-        &registry(),
-        &crate::spec::LoadOptions {
-            workdir: Some(workdir.to_path_buf()),
-            overrides: Vec::new(),
-            base_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-        },
-    )?;
-    let outcome = crate::engine::run(
-        &plan,
-        &crate::engine::RunOptions {
-            progress: crate::engine::ProgressMode::Hidden,
-            ..Default::default()
-        },
-    )?;
-    match outcome.error {
-        Some(e) => Err(e),
-        None => Ok(outcome.report),
-    }
+    crate::testutil::run_yaml_with(yaml, workdir, &registry())
 }

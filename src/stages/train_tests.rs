@@ -10,7 +10,7 @@ use arrow::array::{AsArray, Float64Array, RecordBatch};
 use arrow::datatypes::Int64Type;
 use candle_core::{DType, Device, Tensor};
 
-use crate::engine::{ProgressMode, Registry, RunOptions, RunReport, StageKind, Table};
+use crate::engine::{RunReport, StageKind, Table};
 use crate::error::{BaliError, Result};
 use crate::stages::current::CurrentArticles;
 use crate::stages::samples::load_tokenizer;
@@ -53,27 +53,7 @@ fn full_pipeline(train_options: &str) -> String {
 }
 
 fn run(yaml: &str, workdir: &Path) -> Result<RunReport> {
-    let plan = crate::spec::load_str(
-        yaml,
-        Path::new("test.yaml"),
-        &Registry::builtin(),
-        &crate::spec::LoadOptions {
-            workdir: Some(workdir.to_path_buf()),
-            overrides: Vec::new(),
-            base_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
-        },
-    )?;
-    let outcome = crate::engine::run(
-        &plan,
-        &RunOptions {
-            progress: ProgressMode::Hidden,
-            ..Default::default()
-        },
-    )?;
-    match outcome.error {
-        Some(e) => Err(e),
-        None => Ok(outcome.report),
-    }
+    crate::testutil::run_yaml(yaml, workdir)
 }
 
 fn all_rows(store: &Store, stage: &str) -> RecordBatch {
