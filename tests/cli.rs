@@ -69,7 +69,37 @@ fn validate_points_at_the_line_and_exits_2() {
         .args(["validate", "pipelines/sample.yaml"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("ok (9 stages"));
+        .stdout(predicate::str::contains("ok (11 stages"));
+}
+
+#[test]
+fn every_committed_pipeline_validates() {
+    // The real-data pipeline reads ../shared: it validates wherever that is present.
+    if shared("models/all-minilm-l6-v2").is_some() && root().join("../shared").exists() {
+        bali()
+            .args(["validate", "pipelines/hpo-minilm.yaml"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("ok (10 stages"));
+    }
+    // The full-scale one names data this machine does not have: its only errors are the
+    // missing inputs (kinds, inputs and every option are valid).
+    let out = bali()
+        .args(["validate", "pipelines/pubmed-umls.yaml"])
+        .output()
+        .expect("run bali");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 6, "{stderr}");
+    for e in errors {
+        assert!(
+            e.contains("no file matches")
+                || e.contains("exists; point `meta`")
+                || e.contains("No such file"),
+            "{e}"
+        );
+    }
 }
 
 #[test]
