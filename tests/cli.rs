@@ -154,7 +154,7 @@ fn status_and_dry_run_say_what_would_run_and_why() {
                     "stale (input dictionary (whole) changed)",
                 ))
                 .and(predicate::str::contains(
-                    "a run would build 8 partition(s) in 4 stage(s)",
+                    "a run would build 10 partition(s) in 6 stage(s)",
                 )),
         );
     // The dry run ran nothing.

@@ -11,7 +11,7 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray}
 use candle_core::DType;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, Result};
@@ -64,7 +64,7 @@ impl StageKind for EvalLinking {
     const NAME: &'static str = "eval_linking";
     const SUMMARY: &'static str =
         "zero-shot entity linking (Acc@1, Acc@5) of held-out mentions: base vs aligned model";
-    const FORMAT_VERSION: u32 = 1;
+    const FORMAT_VERSION: u32 = 2;
     const INPUTS: &'static [InputDecl] = &[
         InputDecl::whole("train", &[TableType::TrainMetrics]),
         InputDecl::whole("concepts", &[TableType::Concepts]),
@@ -94,7 +94,8 @@ struct EvalStage {
 /// One row of the result.
 struct Scored {
     model: &'static str,
-    accuracy: Accuracy,
+    /// `None` when there was nothing to evaluate.
+    accuracy: Option<Accuracy>,
 }
 
 impl Stage for EvalStage {
@@ -136,6 +137,21 @@ impl Stage for EvalStage {
                 seed: summary.base_model.seed,
             },
         };
+        if held_out.is_empty() {
+            // A small corpus (or a first update) may hold out no linked mention: say so and
+            // record it, rather than failing the pipeline.
+            warn!(
+                ?stats,
+                "nothing to evaluate: no held-out mention with a gold concept in the index"
+            );
+            ctx.progress()
+                .set_message("no held-out mention to evaluate");
+            let rows = ["base", "aligned"].map(|model| Scored {
+                model,
+                accuracy: None,
+            });
+            return emit_rows(ctx, &rows, 0, &index);
+        }
         let name_texts: Vec<&str> = index.names.iter().map(String::as_str).collect();
         let mention_texts: Vec<&str> = held_out.iter().map(|m| m.surface.as_str()).collect();
         ctx.progress().start(4, Unit::Steps);
@@ -157,16 +173,14 @@ impl Stage for EvalStage {
             ctx.check_cancelled()?;
             rows.push(Scored {
                 model: label,
-                accuracy: acc,
+                accuracy: Some(acc),
             });
         }
         let table = rows
             .iter()
-            .map(|r| {
-                format!(
-                    "{:<8} Acc@1 {:.4}  Acc@5 {:.4}",
-                    r.model, r.accuracy.at_1, r.accuracy.at_5
-                )
+            .filter_map(|r| {
+                r.accuracy
+                    .map(|a| format!("{:<8} Acc@1 {:.4}  Acc@5 {:.4}", r.model, a.at_1, a.at_5))
             })
             .collect::<Vec<_>>();
         info!(
@@ -177,22 +191,32 @@ impl Stage for EvalStage {
             table.join("\n")
         );
         ctx.progress().set_message(table.join(" | "));
-        let n = rows.len();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.model))),
-            Arc::new(Int64Array::from(vec![held_out.len() as i64; n])),
-            Arc::new(Int64Array::from(vec![index.cuis.len() as i64; n])),
-            Arc::new(Int64Array::from(vec![index.names.len() as i64; n])),
-            Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|r| r.accuracy.at_1),
-            )),
-            Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|r| r.accuracy.at_5),
-            )),
-        ];
-        ctx.emit(
-            0,
-            RecordBatch::try_new(misc::linking_eval_schema(), columns)?,
-        )
+        emit_rows(ctx, &rows, held_out.len(), &index)
     }
+}
+
+/// Writes one `linking_eval` row per model.
+fn emit_rows(
+    ctx: &mut PartitionCtx<'_>,
+    rows: &[Scored],
+    mentions: usize,
+    index: &NameIndex,
+) -> Result<()> {
+    let n = rows.len();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.model))),
+        Arc::new(Int64Array::from(vec![mentions as i64; n])),
+        Arc::new(Int64Array::from(vec![index.cuis.len() as i64; n])),
+        Arc::new(Int64Array::from(vec![index.names.len() as i64; n])),
+        Arc::new(Float64Array::from_iter(
+            rows.iter().map(|r| r.accuracy.map(|a| a.at_1)),
+        )),
+        Arc::new(Float64Array::from_iter(
+            rows.iter().map(|r| r.accuracy.map(|a| a.at_5)),
+        )),
+    ];
+    ctx.emit(
+        0,
+        RecordBatch::try_new(misc::linking_eval_schema(), columns)?,
+    )
 }

@@ -636,6 +636,26 @@ fn options_default_to_bali_and_reject_mistakes() {
 }
 
 #[test]
+fn nothing_held_out_is_recorded_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let fast = FAST.replace("holdout_fraction: 0.2", "holdout_fraction: 0.0");
+    let yaml = full_pipeline(&format!("steps: 2, {fast}"));
+    run(&yaml, dir.path()).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let eval = all_rows(&store, "evaluate");
+    assert_eq!(eval.num_rows(), 2);
+    assert!(eval
+        .column(1)
+        .as_primitive::<Int64Type>()
+        .values()
+        .iter()
+        .all(|&n| n == 0));
+    for col in ["acc_at_1", "acc_at_5"] {
+        assert_eq!(eval.column_by_name(col).unwrap().null_count(), 2, "{col}");
+    }
+}
+
+#[test]
 fn eval_options_reject_unknown_fields() {
     use crate::stages::eval_linking::{EvalLinking, EvalOptions};
     assert!(serde_json::from_str::<EvalOptions>(r#"{"k": [1, 5]}"#).is_err());

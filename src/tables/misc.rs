@@ -127,14 +127,14 @@ pub fn linking_eval_schema() -> SchemaRef {
             col(
                 "acc_at_1",
                 DataType::Float64,
-                false,
-                "Share of mentions whose top-ranked concept is gold",
+                true,
+                "Share of mentions whose top-ranked concept is gold (null when no mention was held out)",
             ),
             col(
                 "acc_at_5",
                 DataType::Float64,
-                false,
-                "Share of mentions with a gold concept in the top 5",
+                true,
+                "Share of mentions with a gold concept in the top 5 (null when no mention was held out)",
             ),
         ],
     )
