@@ -133,3 +133,46 @@ fn bench_graph_and_samples_run_on_tiny_inputs() {
         .code(2)
         .stderr(predicate::str::contains("--pubmed FILE"));
 }
+
+#[test]
+fn bench_train_times_one_step_on_the_tiny_model() {
+    bali()
+        .args(["bench", "train", "--model", "sample_data/models/tiny-bert"])
+        .args(["--steps", "1", "--warmup", "0", "--no-peers"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| bali (candle) |"))
+        .stdout(predicate::str::contains("not run: --no-peers"))
+        .stdout(predicate::str::contains("1024 + 512 = 1536 per step"))
+        .stdout(predicate::str::contains("machine: "));
+    let report = bench_json(&[
+        "train",
+        "--model",
+        "sample_data/models/tiny-bert",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--batch",
+        "2",
+        "--seq-len",
+        "16",
+        "--names",
+        "8",
+        "--name-len",
+        "6",
+        "--no-peers",
+    ]);
+    assert_eq!(report["sentence_tokens"], 32);
+    assert_eq!(report["name_tokens"], 48);
+    assert_eq!(report["stars"], 2);
+    assert_eq!(report["torch"]["status"], "skipped");
+    assert!(report["ours"]["step_s"].as_f64().is_some_and(|s| s > 0.0));
+    // Without the shared data or --model, train is a usage error (exit 2).
+    bali()
+        .args(["bench", "train", "--no-peers"])
+        .env_remove("BALI_SHARED")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--model DIR"));
+}

@@ -5,7 +5,8 @@
 //! - [`pubmed`]: the PubMed reader against `zcat` and lxml;
 //! - [`linking`]: the dictionary at UMLS scale, the aho-corasick automaton, pyahocorasick;
 //! - [`graph`]: the graph build at MRREL scale, and samples on real abstracts;
-//! - [`engine`]: no-change re-runs and one added file over many partitions.
+//! - [`engine`]: no-change re-runs and one added file over many partitions;
+//! - [`train`]: one full training step against the same step in PyTorch.
 //!
 //! [`process`] reads CPU time and memory from `/proc`; [`peer`] runs the peers.
 

@@ -1,160 +1,747 @@
-//! Micro-benchmark of the language-model half of a training step: the BERT encoder's forward
-//! pass, the MLM loss at the masked positions, and the backward pass through both, on a batch
-//! of `batch x seq_len` tokens.
+//! `bali bench train`: one full BALI training step, timed phase by phase, side by side with
+//! the same step in PyTorch (`scripts/bench/train_step_torch.py`).
 //!
-//! The optimiser step is timed separately (candle-nn's dense `AdamW` over the encoder and the
-//! head) so that the encoder's own cost can be compared with PyTorch's and with BUILD.md's
-//! naive figures (MiniLM, 8 x 128, 2 threads: forward 0.33 s, backward 1.57 s, AdamW 0.58 s).
+//! The step is the trainer's own ([`crate::train::trainer`]): [`BaliModel::losses`] (BERT over
+//! the MLM-corrupted sentences, the MLM head at the masked positions only, mean-pooled mention
+//! spans, the node names encoded by the same BERT and mean-pooled, GATv2 over star graphs and
+//! the read-out, multi-positive symmetric NT-Xent), `backward()`, and the trainer's
+//! [`AdamW`] (two learning-rate groups, weight decay 0.01, fused CPU update). Only batch
+//! building is left out, as in the trainer, where the loader thread does it ahead of the step.
+//!
+//! Batches are synthetic but shaped like real ones: `batch` sentences of `seq_len` tokens
+//! (`[CLS]`, random vocabulary ids other than the special tokens, `[SEP]`; no padding),
+//! corrupted by the trainer's MLM masking (15%, 80/10/10), two mentions of one to three tokens
+//! per sentence, each of one of the batch's concepts; and `names` node names of `name_len`
+//! tokens forming stars of one target and three neighbours (8 stars for 32 names), one star per
+//! concept. A fresh batch is drawn for every step from a fixed seed, and the same batches are
+//! handed to the PyTorch peer in a JSON file, so both sides run exactly the same inputs.
+//!
+//! Threads: the step runs inside a rayon pool of `threads` threads (the fused kernels, the
+//! optimiser and gemm's parallel loops use the current pool), and `RAYON_NUM_THREADS` is set
+//! to the same number for this process, because candle reads it on every matrix product to
+//! tell gemm how many threads to split the product over. The peer calls
+//! `torch.set_num_threads(threads)`.
+//!
+//! Throughput counts the tokens the encoder reads, sentences plus names (as the trainer's
+//! `tokens_per_second` metric does).
 
+use std::fmt;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::process::Command;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::{Optimizer, VarMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tracing::info;
+use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
-use crate::train::bert::{Bert, Mode};
-use crate::train::mlm::{mask_tokens, MaskingOptions, MlmHead};
+use crate::error::{BaliError, IoResultExt, Result};
+use crate::stages::samples::load_tokenizer;
+use crate::train::align::{scalar, DEFAULT_TEMPERATURE};
+use crate::train::batch::{HostBatch, Padded};
+use crate::train::bert::{BertConfig, TokenSpan};
+use crate::train::graph::Star;
+use crate::train::mlm::{mask_tokens, MaskingOptions};
+use crate::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig};
+use crate::train::optim::{AdamW, OptimConfig};
+use crate::train::rng::TrainRng;
 
-/// What to time.
+use super::peer::{run_captured, PeerOutcome};
+use super::process::{peak_rss, reset_peak_rss, Stopwatch};
+use super::table::{mib, seconds, Table};
+
+/// Environment variable whose value becomes the peer's `PYTHONPATH` (where PyTorch and
+/// transformers were installed for the benchmark, e.g. `pip install --target DIR`).
+pub const PYTHONPATH_VAR: &str = "BALI_BENCH_PYTHONPATH";
+
+/// Neighbours of each star's target.
+const NEIGHBOURS: usize = 3;
+/// Mentions per sentence.
+const MENTIONS_PER_SENTENCE: usize = 2;
+/// Seed of the batches, the fresh weights and the dropout stream.
+const SEED: u64 = 29;
+
+/// How to run the benchmark.
 #[derive(Debug, Clone)]
-pub struct EncoderBench {
-    /// A Hugging Face BERT directory (config.json, model.safetensors).
+pub struct TrainBenchOptions {
+    /// A Hugging Face BERT directory (config.json, model.safetensors, tokenizer).
     pub model: PathBuf,
     /// Sentences per batch.
     pub batch: usize,
-    /// Tokens per sentence, `[CLS]` and `[SEP]` included; every token is real (no padding).
+    /// Tokens per sentence, `[CLS]` and `[SEP]` included.
     pub seq_len: usize,
-    /// Timed steps; the reported figures are medians.
+    /// Node names per batch (stars of one target and three neighbours).
+    pub names: usize,
+    /// Tokens per name, `[CLS]` and `[SEP]` included.
+    pub name_len: usize,
+    /// GATv2 layers.
+    pub graph_layers: usize,
+    /// Timed steps (medians are reported).
     pub steps: usize,
-    /// Untimed steps first (allocator and thread-pool warm-up).
+    /// Untimed steps first.
     pub warmup: usize,
-    /// Also time candle-nn's `AdamW` after each backward pass.
-    pub adamw: bool,
-}
-
-/// Median seconds per phase of one step, and the resulting throughput.
-#[derive(Debug, Clone)]
-pub struct EncoderBenchReport {
-    /// Encoder forward (training mode, dropout on).
-    pub forward_s: f64,
-    /// MLM head and loss at the masked positions.
-    pub mlm_s: f64,
-    /// `loss.backward()` through head and encoder.
-    pub backward_s: f64,
-    /// candle-nn `AdamW` over every encoder and head parameter (0 when not timed).
-    pub adamw_s: f64,
-    /// Forward + MLM + backward (without the optimiser).
-    pub step_s: f64,
-    /// CPU seconds (all threads of the process) per forward + MLM + backward, where the OS
-    /// reports it (Linux): unlike wall time, it does not grow when other processes compete
-    /// for the cores, so it compares variants on a shared machine.
-    pub step_cpu_s: Option<f64>,
-    /// `batch * seq_len / step_s`.
-    pub tokens_per_s: f64,
-    /// Number of masked positions per step (mean).
-    pub masked: usize,
-    /// Threads in rayon's global pool (gemm's parallelism; `RAYON_NUM_THREADS`).
+    /// Threads of the step (rayon pool, gemm, PyTorch's intra-op pool).
     pub threads: usize,
+    /// Run the PyTorch peer.
+    pub peers: bool,
+    /// The peer's Python interpreter.
+    pub python: String,
+    /// The peer script.
+    pub torch_script: PathBuf,
+    /// `PYTHONPATH` for the peer (default: `$BALI_BENCH_PYTHONPATH`).
+    pub pythonpath: Option<String>,
 }
 
-/// CPU time of this process (user + system, all threads) from `/proc/self/stat`, in seconds;
-/// `None` where that file does not exist. Linux reports it in clock ticks of 1/100 s.
-fn process_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
+impl Default for TrainBenchOptions {
+    fn default() -> Self {
+        TrainBenchOptions {
+            model: PathBuf::new(),
+            batch: 8,
+            seq_len: 128,
+            names: 32,
+            name_len: 16,
+            graph_layers: 2,
+            steps: 10,
+            warmup: 5,
+            threads: 2,
+            peers: true,
+            python: "python3".to_string(),
+            torch_script: super::repo_path("scripts/bench/train_step_torch.py"),
+            pythonpath: std::env::var(PYTHONPATH_VAR).ok(),
+        }
+    }
+}
+
+/// Median figures of one side's timed steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepFigures {
+    /// Losses of the batch (forward through BERT twice, MLM head, GNN, NT-Xent).
+    pub forward_s: f64,
+    /// `backward()` of the total loss.
+    pub backward_s: f64,
+    /// The AdamW update (and dropping the gradients).
+    pub optimizer_s: f64,
+    /// The whole step (median of the per-step sums, not the sum of the medians).
+    pub step_s: f64,
+    /// CPU seconds of the whole step (all threads), where the platform reports them.
+    pub cpu_s: Option<f64>,
+    /// Encoder tokens (sentences + names) per wall second of the step.
+    pub tokens_per_s: f64,
+}
+
+/// What the PyTorch peer reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TorchRun {
+    /// Its medians, over the same timed batches.
+    #[serde(flatten)]
+    pub figures: StepFigures,
+    /// Threads PyTorch used (`torch.get_num_threads()`).
+    pub threads: usize,
+    /// Trainable parameters of its model (must equal ours).
+    pub parameters: u64,
+    /// Its peak resident memory (`ru_maxrss`), interpreter and libraries included.
+    pub peak_rss_bytes: Option<u64>,
+    /// `torch.__version__`.
+    pub torch: String,
+    /// `transformers.__version__`.
+    pub transformers: String,
+}
+
+/// The benchmark's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainBenchReport {
+    /// The checkpoint.
+    pub model: PathBuf,
+    /// Sentences x tokens.
+    pub batch: usize,
+    /// Tokens per sentence.
+    pub seq_len: usize,
+    /// Node names per batch.
+    pub names: usize,
+    /// Tokens per name.
+    pub name_len: usize,
+    /// Stars (targets) per batch.
+    pub stars: usize,
+    /// Mention spans per batch.
+    pub spans: usize,
+    /// GATv2 layers.
+    pub graph_layers: usize,
+    /// Masked positions per timed step (mean).
+    pub masked: f64,
+    /// Sentence tokens per step.
+    pub sentence_tokens: usize,
+    /// Name tokens per step.
+    pub name_tokens: usize,
+    /// Trainable parameters (encoder, MLM head, GNN, read-out).
+    pub parameters: u64,
+    /// Threads of the step.
+    pub threads: usize,
+    /// Untimed steps.
+    pub warmup: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// bali's step.
+    pub ours: StepFigures,
+    /// Peak RSS of the process over the steps (model, optimiser state, activations).
+    pub peak_rss_bytes: Option<u64>,
+    /// The PyTorch peer.
+    pub torch: PeerOutcome<TorchRun>,
+    /// Our tokens/s over PyTorch's (target: at least 1).
+    pub ours_over_torch: Option<f64>,
+}
+
+/// The step's batches, as the peer reads them (one JSON object per file).
+#[derive(Debug, Serialize)]
+struct PeerInput<'a> {
+    /// Untimed leading batches.
+    warmup: usize,
+    graph_layers: usize,
+    threads: usize,
+    seed: u64,
+    batches: Vec<PeerBatch<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct PeerBatch<'a> {
+    /// `[rows, cols]` of the corrupted sentences.
+    text_shape: [usize; 2],
+    text_ids: &'a [u32],
+    text_mask: &'a [u32],
+    mlm_positions: &'a [u32],
+    mlm_labels: &'a [u32],
+    /// `[row, start, end]` per mention.
+    spans: Vec<[usize; 3]>,
+    span_concepts: &'a [u32],
+    star_concepts: &'a [u32],
+    /// `[target, neighbours...]` per star, rows of the names.
+    stars: Vec<Vec<u32>>,
+    names_shape: [usize; 2],
+    names_ids: &'a [u32],
+    names_mask: &'a [u32],
+}
+
+impl<'a> From<&'a HostBatch> for PeerBatch<'a> {
+    fn from(b: &'a HostBatch) -> Self {
+        PeerBatch {
+            text_shape: [b.text.rows, b.text.cols],
+            text_ids: &b.text.ids,
+            text_mask: &b.text.mask,
+            mlm_positions: &b.mlm_positions,
+            mlm_labels: &b.mlm_labels,
+            spans: b.spans.iter().map(|s| [s.row, s.start, s.end]).collect(),
+            span_concepts: &b.span_concepts,
+            star_concepts: &b.star_concepts,
+            stars: b
+                .stars
+                .iter()
+                .map(|s| {
+                    std::iter::once(s.target)
+                        .chain(s.neighbours.iter().copied())
+                        .collect()
+                })
+                .collect(),
+            names_shape: [b.names.rows, b.names.cols],
+            names_ids: &b.names.ids,
+            names_mask: &b.names.mask,
+        }
+    }
+}
+
+/// The special ids a synthetic batch needs.
+#[derive(Debug, Clone, Copy)]
+struct Specials {
+    cls: u32,
+    sep: u32,
+    pad: u32,
+    mask: u32,
+    unk: u32,
+    vocab: u32,
+}
+
+impl Specials {
+    /// A uniformly random id that is not a special token.
+    fn word(&self, rng: &mut ChaCha8Rng) -> u32 {
+        loop {
+            let id = rng.random_range(0..self.vocab);
+            if ![self.cls, self.sep, self.pad, self.mask, self.unk].contains(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// `[CLS]`, `len - 2` random words, `[SEP]`.
+    fn sequence(&self, len: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(len);
+        ids.push(self.cls);
+        ids.extend((0..len.saturating_sub(2)).map(|_| self.word(rng)));
+        ids.push(self.sep);
+        ids
+    }
+}
+
+/// One synthetic batch (see the module docs).
+fn synthetic_batch(
+    step: u64,
+    options: &TrainBenchOptions,
+    specials: Specials,
+    rng: &mut ChaCha8Rng,
+) -> HostBatch {
+    let (rows, len) = (options.batch, options.seq_len);
+    let sentences: Vec<Vec<u32>> = (0..rows).map(|_| specials.sequence(len, rng)).collect();
+    let text = Padded::new(sentences.iter().map(Vec::as_slice), specials.pad, len);
+    let masked = mask_tokens(
+        &text.ids,
+        &[specials.cls, specials.sep, specials.pad],
+        specials.mask,
+        specials.vocab,
+        &MaskingOptions::default(),
+        rng,
+    );
+
+    // Stars of one target and up to NEIGHBOURS neighbours over consecutive name rows.
+    let stars: Vec<Star> = (0..options.names)
+        .step_by(NEIGHBOURS + 1)
+        .map(|first| Star {
+            target: first as u32,
+            neighbours: (first + 1..(first + NEIGHBOURS + 1).min(options.names))
+                .map(|r| r as u32)
+                .collect(),
+        })
+        .collect();
+    let star_concepts: Vec<u32> = (0..stars.len() as u32).map(|c| 1000 + c).collect();
+
+    // Mentions of one to three word tokens, cycling through the concepts.
+    let mut spans = Vec::new();
+    let mut span_concepts = Vec::new();
+    let words = len.saturating_sub(2);
+    if words > 0 && !star_concepts.is_empty() {
+        for row in 0..rows {
+            for _ in 0..MENTIONS_PER_SENTENCE {
+                let width = rng.random_range(1..=3usize).min(words);
+                let start = 1 + rng.random_range(0..=words - width);
+                spans.push(TokenSpan {
+                    row,
+                    start,
+                    end: start + width,
+                });
+                span_concepts.push(star_concepts[spans.len() % star_concepts.len()]);
+            }
+        }
+    }
+
+    let names: Vec<Vec<u32>> = (0..options.names)
+        .map(|_| specials.sequence(options.name_len, rng))
+        .collect();
+    let names = Padded::new(
+        names.iter().map(Vec::as_slice),
+        specials.pad,
+        options.name_len,
+    );
+    HostBatch {
+        step,
+        epoch: 0,
+        sentences: (0..rows as u32).collect(),
+        pmids: vec![0; rows],
+        text: Padded {
+            ids: masked.input_ids,
+            ..text
+        },
+        mlm_positions: masked.positions,
+        mlm_labels: masked.labels,
+        spans,
+        span_concepts,
+        star_concepts,
+        stars,
+        names,
+        linearized: None,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-/// Runs the benchmark on the CPU in f32.
-pub fn encoder_step(opts: &EncoderBench) -> Result<EncoderBenchReport> {
-    let dev = Device::Cpu;
-    let varmap = VarMap::new();
-    let bert = Bert::load(&opts.model, &varmap, DType::F32, &dev)?;
-    let config = bert.config().clone();
-    let head = MlmHead::new(&config, 29, &varmap, DType::F32, &dev)?;
-    let mut opt = candle_nn::AdamW::new(varmap.all_vars(), candle_nn::ParamsAdamW::default())?;
-    let mut rng = ChaCha8Rng::seed_from_u64(29);
-    let (b, t) = (opts.batch, opts.seq_len);
-    let vocab = config.vocab_size as u32;
-    // Token ids do not change the cost; the layout [CLS] words [SEP] mirrors real samples.
-    let (cls, sep, pad, mask_id) = (101u32, 102u32, 0u32, 103u32);
-    let mut times: [Vec<f64>; 4] = Default::default();
-    let mut cpu = Vec::new();
-    let mut masked_total = 0;
-    for step in 0..opts.warmup + opts.steps.max(1) {
-        let ids: Vec<u32> = (0..b * t)
-            .map(|i| match i % t {
-                0 => cls,
-                j if j == t - 1 => sep,
-                _ => rng.random_range(1000..vocab),
-            })
-            .collect();
-        let masked = mask_tokens(
-            &ids,
-            &[cls, sep, pad],
-            mask_id,
-            vocab,
-            &MaskingOptions::default(),
-            &mut rng,
-        );
-        let (input, positions, labels) = masked.to_tensors(b, t, &dev)?;
-        let attention = Tensor::ones((b, t), DType::U32, &dev)?;
-
-        let c0 = process_cpu_seconds();
-        let t0 = Instant::now();
-        let hidden = bert.forward(&input, None, &attention, &mut Mode::Train(&mut rng))?;
-        let t1 = Instant::now();
-        let loss = head.loss(&hidden, &positions, &labels)?;
-        loss.to_scalar::<f32>()?;
-        let t2 = Instant::now();
-        let grads = loss.backward()?;
-        let t3 = Instant::now();
-        let c1 = process_cpu_seconds();
-        if opts.adamw {
-            opt.step(&grads)?;
-        }
-        drop(grads);
-        let t4 = Instant::now();
-        if step >= opts.warmup {
-            if let (Some(a), Some(z)) = (c0, c1) {
-                cpu.push(z - a);
-            }
-            masked_total += masked.positions.len();
-            for (slot, (a, z)) in times
-                .iter_mut()
-                .zip([(t0, t1), (t1, t2), (t2, t3), (t3, t4)])
-            {
-                slot.push((z - a).as_secs_f64());
-            }
+fn check_options(options: &TrainBenchOptions, config: &BertConfig) -> Result<()> {
+    let mut problems = Vec::new();
+    for (name, value, least) in [
+        ("--batch", options.batch, 1),
+        ("--seq-len", options.seq_len, 3),
+        ("--names", options.names, 2),
+        ("--name-len", options.name_len, 3),
+        ("--graph-layers", options.graph_layers, 1),
+        ("--steps", options.steps, 1),
+        ("--threads", options.threads, 1),
+    ] {
+        if value < least {
+            problems.push(format!("{name} must be at least {least}, not {value}"));
         }
     }
-    let steps = opts.steps.max(1);
-    let [fwd, mlm, bwd, adamw] = times;
-    let step_s: Vec<f64> = (0..steps).map(|i| fwd[i] + mlm[i] + bwd[i]).collect();
-    let step_s = median(step_s);
-    let report = EncoderBenchReport {
-        forward_s: median(fwd),
-        mlm_s: median(mlm),
-        backward_s: median(bwd),
-        adamw_s: median(adamw),
-        step_s,
-        step_cpu_s: (cpu.len() == steps).then(|| cpu.iter().sum::<f64>() / steps as f64),
-        tokens_per_s: (b * t) as f64 / step_s,
-        masked: masked_total / steps,
-        threads: rayon::current_num_threads(),
+    let max = config.max_position_embeddings;
+    for (name, value) in [
+        ("--seq-len", options.seq_len),
+        ("--name-len", options.name_len),
+    ] {
+        if value > max {
+            problems.push(format!(
+                "{name} {value} exceeds the model's max_position_embeddings {max}"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(BaliError::Spec(format!(
+            "error: bali bench train: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// Runs the benchmark: our step, then the PyTorch peer on the same batches.
+pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
+    let config = BertConfig::from_file(&options.model.join("config.json"))?;
+    check_options(options, &config)?;
+    let tokenizer = load_tokenizer(&options.model)?;
+    let special = tokenizer.special();
+    let specials = Specials {
+        cls: special.cls,
+        sep: special.sep,
+        pad: special.pad,
+        mask: special.mask,
+        unk: special.unk,
+        vocab: tokenizer.vocab_size().min(config.vocab_size) as u32,
     };
-    info!(?report, "encoder benchmark");
-    Ok(report)
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let batches: Vec<HostBatch> = (0..(options.warmup + options.steps) as u64)
+        .map(|step| synthetic_batch(step, options, specials, &mut rng))
+        .collect();
+
+    // candle reads RAYON_NUM_THREADS on every matrix product to split it for gemm; the rayon
+    // pool below runs the split and every other parallel loop of the step.
+    std::env::set_var("RAYON_NUM_THREADS", options.threads.to_string());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .thread_name(|i| format!("bali-bench-train-{i}"))
+        .build()
+        .map_err(|e| BaliError::Internal(format!("cannot start the benchmark's threads: {e}")))?;
+    let (ours, parameters, peak_rss_bytes) = pool.install(|| our_steps(options, &batches))?;
+
+    let torch = if options.peers {
+        run_torch(options, &batches)
+    } else {
+        PeerOutcome::Skipped {
+            reason: "--no-peers".into(),
+        }
+    };
+    let timed = &batches[options.warmup..];
+    let first = &batches[0];
+    Ok(TrainBenchReport {
+        model: options.model.clone(),
+        batch: options.batch,
+        seq_len: options.seq_len,
+        names: options.names,
+        name_len: options.name_len,
+        stars: first.stars.len(),
+        spans: first.spans.len(),
+        graph_layers: options.graph_layers,
+        masked: timed.iter().map(|b| b.mlm_positions.len()).sum::<usize>() as f64
+            / timed.len() as f64,
+        sentence_tokens: first.text.tokens(),
+        name_tokens: first.names.tokens(),
+        parameters,
+        threads: options.threads,
+        warmup: options.warmup,
+        steps: options.steps,
+        ours_over_torch: torch
+            .ran()
+            .map(|t| ours.tokens_per_s / t.figures.tokens_per_s),
+        ours,
+        peak_rss_bytes,
+        torch,
+    })
+}
+
+/// Our steps over `batches` (the first `options.warmup` untimed): medians, the parameter
+/// count, and the peak RSS.
+fn our_steps(
+    options: &TrainBenchOptions,
+    batches: &[HostBatch],
+) -> Result<(StepFigures, u64, Option<u64>)> {
+    let graph = GraphOptions {
+        layers: options.graph_layers,
+        ..GraphOptions::default()
+    };
+    let model = BaliModel::new(
+        &LmStart::Pretrained(options.model.clone()),
+        GraphEncoderKind::Gatv2,
+        &graph,
+        SEED,
+        candle_core::DType::F32,
+        &candle_core::Device::Cpu,
+    )?;
+    let parameters: u64 = model
+        .varmap
+        .all_vars()
+        .iter()
+        .map(|v| v.elem_count() as u64)
+        .sum();
+    // A long run's schedule, so that every timed update has non-zero learning rates.
+    let mut optimizer = AdamW::new(&model.varmap, OptimConfig::default(), 100_000)?;
+    let loss = LossConfig {
+        mlm_weight: 1.0,
+        align_weight: 1.0,
+        temperature: DEFAULT_TEMPERATURE,
+    };
+    // The trainer's dropout stream id (any fixed stream would do).
+    let mut dropout = TrainRng::with_stream(SEED, 0x64726f70);
+    reset_peak_rss();
+    let mut phases: [Vec<f64>; 4] = Default::default();
+    let mut cpu = Vec::new();
+    for (i, batch) in batches.iter().enumerate() {
+        let step = Stopwatch::start();
+        let losses = model.losses(batch, &loss, &mut dropout)?;
+        let value = scalar(&losses.total)?;
+        if !value.is_finite() {
+            return Err(BaliError::Internal(format!(
+                "the benchmark's loss is {value} at step {i}"
+            )));
+        }
+        let forward = step.stop();
+        let grads = losses.total.backward()?;
+        let backward = step.stop();
+        optimizer.step(&grads)?;
+        drop(grads);
+        drop(losses);
+        let total = step.stop();
+        if i >= options.warmup {
+            phases[0].push(forward.wall);
+            phases[1].push(backward.wall - forward.wall);
+            phases[2].push(total.wall - backward.wall);
+            phases[3].push(total.wall);
+            cpu.extend(total.cpu);
+        }
+        tracing::debug!(step = i, wall = total.wall, "bench train step");
+    }
+    let tokens = batches[0].tokens() as f64;
+    let [forward, backward, optimizer_s, step] = phases;
+    let step_s = median(step);
+    Ok((
+        StepFigures {
+            forward_s: median(forward),
+            backward_s: median(backward),
+            optimizer_s: median(optimizer_s),
+            step_s,
+            cpu_s: (cpu.len() == options.steps).then(|| median(cpu)),
+            tokens_per_s: tokens / step_s,
+        },
+        parameters,
+        peak_rss(),
+    ))
+}
+
+/// Runs the PyTorch peer on the same batches: `not run` when the interpreter cannot import
+/// torch and transformers, `failed` when the step itself fails.
+fn run_torch(options: &TrainBenchOptions, batches: &[HostBatch]) -> PeerOutcome<TorchRun> {
+    let command = |args: &[&std::ffi::OsStr]| {
+        let mut c = Command::new(&options.python);
+        c.args(args);
+        if let Some(path) = &options.pythonpath {
+            c.env("PYTHONPATH", path);
+        }
+        let threads = options.threads.to_string();
+        for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS"] {
+            c.env(var, &threads);
+        }
+        c
+    };
+    let probe = run_captured(&mut command(&[
+        "-c".as_ref(),
+        "import torch, transformers".as_ref(),
+    ]));
+    if let Err(e) = probe {
+        return PeerOutcome::Skipped {
+            reason: format!(
+                "{} cannot import torch and transformers ({e}); install them and point \
+                 {PYTHONPATH_VAR} at them",
+                options.python
+            ),
+        };
+    }
+    PeerOutcome::from_result((|| {
+        let dir = tempfile::tempdir().map_err(|e| BaliError::io("a temporary folder", e))?;
+        let input = dir.path().join("batches.json");
+        let peer_input = PeerInput {
+            warmup: options.warmup,
+            graph_layers: options.graph_layers,
+            threads: options.threads,
+            seed: SEED,
+            batches: batches.iter().map(PeerBatch::from).collect(),
+        };
+        std::fs::write(&input, serde_json::to_vec(&peer_input)?).at(&input)?;
+        let stdout = run_captured(&mut command(&[
+            options.torch_script.as_os_str(),
+            "--model".as_ref(),
+            options.model.as_os_str(),
+            "--batches".as_ref(),
+            input.as_os_str(),
+        ]))?;
+        let line = stdout.trim().lines().last().unwrap_or("");
+        serde_json::from_str::<TorchRun>(line).map_err(|e| {
+            BaliError::Internal(format!(
+                "the PyTorch peer printed no report ({e}): {line:?}"
+            ))
+        })
+    })())
+}
+
+fn figures_row(name: &str, f: &StepFigures, rss: Option<u64>, reference: f64) -> Vec<String> {
+    vec![
+        name.to_string(),
+        format!("{:.3}", f.forward_s),
+        format!("{:.3}", f.backward_s),
+        format!("{:.3}", f.optimizer_s),
+        format!("{:.3}", f.step_s),
+        seconds(f.cpu_s, 2),
+        format!("{:.0}", f.tokens_per_s),
+        mib(rss),
+        format!("{:.2}x", f.tokens_per_s / reference),
+    ]
+}
+
+impl fmt::Display for TrainBenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "model: {} ({:.1}M trainable parameters: encoder, MLM head, {} GATv2 layers, read-out)",
+            self.model.display(),
+            self.parameters as f64 / 1e6,
+            self.graph_layers
+        )?;
+        writeln!(
+            f,
+            "step: {} sentences x {} tokens ({:.1} masked on average), {} mentions, {} names x {} \
+             tokens in {} stars; {} threads; medians of {} steps after {} warm-up",
+            self.batch,
+            self.seq_len,
+            self.masked,
+            self.spans,
+            self.names,
+            self.name_len,
+            self.stars,
+            self.threads,
+            self.steps,
+            self.warmup
+        )?;
+        writeln!(
+            f,
+            "tokens/s counts sentence + name tokens: {} + {} = {} per step",
+            self.sentence_tokens,
+            self.name_tokens,
+            self.sentence_tokens + self.name_tokens
+        )?;
+        let mut table = Table::new(&[
+            "step",
+            "forward s",
+            "backward s",
+            "AdamW s",
+            "step s",
+            "CPU s",
+            "tokens/s",
+            "peak RSS",
+            "tokens/s vs bali",
+        ]);
+        let reference = self.ours.tokens_per_s;
+        table.row(figures_row(
+            "bali (candle)",
+            &self.ours,
+            self.peak_rss_bytes,
+            reference,
+        ));
+        let torch_name = match self.torch.ran() {
+            Some(t) => format!("PyTorch {} + transformers {}", t.torch, t.transformers),
+            None => "PyTorch + transformers".to_string(),
+        };
+        match &self.torch {
+            PeerOutcome::Ran(t) => {
+                table.row(figures_row(
+                    &torch_name,
+                    &t.figures,
+                    t.peak_rss_bytes,
+                    reference,
+                ));
+            }
+            other => {
+                table.row(vec![torch_name, other.why_not().unwrap_or_default()]);
+            }
+        }
+        write!(f, "{table}")?;
+        if let Some(t) = self.torch.ran() {
+            if t.parameters != self.parameters {
+                writeln!(
+                    f,
+                    "warning: PyTorch's model has {} parameters, ours {}",
+                    t.parameters, self.parameters
+                )?;
+            }
+            if t.threads != self.threads {
+                writeln!(
+                    f,
+                    "warning: PyTorch ran on {} threads, not {}",
+                    t.threads, self.threads
+                )?;
+            }
+        }
+        if let Some(ratio) = self.ours_over_torch {
+            writeln!(
+                f,
+                "bali / PyTorch tokens/s: {ratio:.2} (target >= 1: {})",
+                if ratio >= 1.0 { "met" } else { "not met" }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_batches_have_the_requested_shapes_and_valid_references() {
+        let options = TrainBenchOptions::default();
+        let specials = Specials {
+            cls: 101,
+            sep: 102,
+            pad: 0,
+            mask: 103,
+            unk: 100,
+            vocab: 30522,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let b = synthetic_batch(0, &options, specials, &mut rng);
+        assert_eq!((b.text.rows, b.text.cols, b.text.tokens()), (8, 128, 1024));
+        assert_eq!(
+            (b.names.rows, b.names.cols, b.names.tokens()),
+            (32, 16, 512)
+        );
+        assert_eq!(b.stars.len(), 8);
+        assert!(b.stars.iter().all(|s| s.neighbours.len() == 3));
+        assert_eq!(b.spans.len(), 16);
+        // Every star concept is mentioned (twice), so every g_v has a positive.
+        for c in &b.star_concepts {
+            assert_eq!(b.span_concepts.iter().filter(|s| *s == c).count(), 2);
+        }
+        assert!(b
+            .spans
+            .iter()
+            .all(|s| s.start >= 1 && s.end <= 127 && s.start < s.end));
+        let masked = b.mlm_positions.len() as f64 / (8.0 * 126.0);
+        assert!((0.08..0.22).contains(&masked), "{masked}");
+        for &p in &b.mlm_positions {
+            let col = p as usize % 128;
+            assert!(col != 0 && col != 127, "a special token was masked");
+        }
+    }
 }

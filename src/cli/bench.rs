@@ -19,6 +19,7 @@ use crate::bench::graph::{bench_graph_build, bench_samples, SamplesBenchOptions}
 use crate::bench::linking::{bench_linking, LinkingBenchOptions};
 use crate::bench::process::Machine;
 use crate::bench::pubmed::{bench_pubmed, PubmedBenchOptions};
+use crate::bench::train::{bench_train, TrainBenchOptions};
 use crate::stages::subgraphs::synthetic::SyntheticRelations;
 use crate::BaliError;
 
@@ -129,6 +130,47 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// One full training step (BERT over masked sentences and node names, MLM head, GATv2,
+    /// NT-Xent, backward, AdamW) per phase and in tokens/s, side by side with the same step in
+    /// PyTorch (scripts/bench/train_step_torch.py; its PYTHONPATH from $BALI_BENCH_PYTHONPATH).
+    Train {
+        /// BERT directory [default: $BALI_SHARED/models/all-minilm-l6-v2].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Sentences per batch.
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+        /// Tokens per sentence ([CLS] and [SEP] included).
+        #[arg(long, default_value_t = 128)]
+        seq_len: usize,
+        /// Node names per batch (stars of a target and 3 neighbours).
+        #[arg(long, default_value_t = 32)]
+        names: usize,
+        /// Tokens per name ([CLS] and [SEP] included).
+        #[arg(long, default_value_t = 16)]
+        name_len: usize,
+        /// GATv2 layers.
+        #[arg(long, default_value_t = 2)]
+        graph_layers: usize,
+        /// Timed steps (medians are reported).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Untimed steps first.
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Threads of the step, ours and PyTorch's.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// bali alone: skip the PyTorch peer.
+        #[arg(long)]
+        no_peers: bool,
+        /// The Python interpreter of the PyTorch peer.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A report with the machine it was measured on, as `--json` prints it.
@@ -235,6 +277,42 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 sample_data: sample_data.unwrap_or(defaults.sample_data),
             };
             print(&bench_engine(&options)?, machine, json)
+        }
+        BenchCommand::Train {
+            model,
+            batch,
+            seq_len,
+            names,
+            name_len,
+            graph_layers,
+            steps,
+            warmup,
+            threads,
+            no_peers,
+            python,
+            json,
+        } => {
+            let model = or_shared(model, SHARED_MODEL)?.ok_or_else(|| {
+                BaliError::Spec(
+                    "error: `bali bench train` needs --model DIR (or BALI_SHARED set to the shared data folder)"
+                        .into(),
+                )
+            })?;
+            let options = TrainBenchOptions {
+                model,
+                batch,
+                seq_len,
+                names,
+                name_len,
+                graph_layers,
+                steps,
+                warmup,
+                threads,
+                peers: !no_peers,
+                python,
+                ..TrainBenchOptions::default()
+            };
+            print(&bench_train(&options)?, machine, json)
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Fused CPU kernels, with their backward passes, for the three element-wise hot spots of a
-//! BERT training step: softmax over the last dimension, layer norm, and GELU.
+//! BERT training step: softmax over the last dimension, layer norm, and GELU; and the dense
+//! layer `x W^T + b` as one op.
 //!
 //! Written as candle ops composed from primitives, each of these costs 5 to 15 passes over its
 //! tensor forward and as many again backward (candle's GELU backward alone is a dozen ops, with
@@ -7,6 +8,15 @@
 //! rows with rayon. They are candle [`CustomOp1`]/[`CustomOp3`] ops whose `bwd` returns the
 //! exact analytic gradient (computed by a second custom op); second derivatives are not
 //! supported, which training does not need.
+//!
+//! The dense layer is one op for the sake of its backward pass: composed as candle's `matmul`
+//! of `W.t()` plus a broadcast bias (and the reshapes around them), it leaves six nodes whose
+//! gradients candle accumulates one by one, each into a freshly zeroed tensor: four of the
+//! output's size, one of the input's, and the weight's twice, once through the transposed
+//! view as a strided addition. As one op its backward is three products (`dx = g W`,
+//! `dW = g^T x`, already in the weight's layout, `db` = column sums of `g`) and one
+//! accumulation per input. The forward product is candle's own CPU matmul, so outputs are
+//! unchanged to the bit.
 //!
 //! Only CPU tensors of `F32`/`F64` take these kernels; [`super::ops`] sends everything else
 //! (CUDA, half precision) to the composed, differentiable candle ops. Both paths are checked
@@ -54,6 +64,12 @@ pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result
 /// GELU, exact (`erf`) or with the tanh approximation.
 pub fn gelu(x: &Tensor, tanh: bool) -> Result<Tensor> {
     Ok(x.contiguous()?.apply_op1(Gelu { tanh })?)
+}
+
+/// `x W^T + b` for `x` `[rows, in]`, a weight `[out, in]` (PyTorch's layout) and a bias `[out]`.
+pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    Ok(x.contiguous()?
+        .apply_op3(&weight.contiguous()?, &bias.contiguous()?, Linear)?)
 }
 
 /// The float types the kernels run on.
@@ -388,6 +404,86 @@ impl CustomOp2 for MaskedSoftmax {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let ds = res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad { scale: self.scale })?;
         Ok((Some(ds), None))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense layer
+
+struct Linear;
+
+/// Adds `bias` to every row of `y` (`[rows, bias.len()]`) in place.
+fn add_bias<T: Real>(y: &mut [T], bias: &[T]) {
+    y.par_chunks_mut(bias.len())
+        .with_min_len(MIN_ROWS_PER_TASK)
+        .for_each(|row| {
+            for (o, &b) in row.iter_mut().zip(bias) {
+                *o += b;
+            }
+        });
+}
+
+impl CustomOp3 for Linear {
+    fn name(&self) -> &'static str {
+        "bali-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (rows, input) = l1.shape().dims2()?;
+        let (output, weight_input) = l2.shape().dims2()?;
+        if weight_input != input || l3.dims() != [output] {
+            bail!(
+                "linear over {:?} with weight {:?} and bias {:?}",
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            );
+        }
+        // candle's own product of x and the transposed view of W, as `x.matmul(&w.t())`.
+        let y = s1.matmul(s2, (1, rows, output, input), l1, &l2.transpose(0, 1)?)?;
+        let shape = Shape::from((rows, output));
+        match (y, s3) {
+            (CpuStorage::F32(mut y), CpuStorage::F32(b)) => {
+                add_bias(&mut y, slice(b, l3, self.name())?);
+                Ok((CpuStorage::F32(y), shape))
+            }
+            (CpuStorage::F64(mut y), CpuStorage::F64(b)) => {
+                add_bias(&mut y, slice(b, l3, self.name())?);
+                Ok((CpuStorage::F64(y), shape))
+            }
+            (y, b) => bail!(
+                "{} supports f32 and f64, not {:?} and {:?}",
+                self.name(),
+                y.dtype(),
+                b.dtype()
+            ),
+        }
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        _bias: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        // Detached operands: products of tracked tensors would record ops, and the weight's
+        // accumulated gradient would then keep `grad` alive until the optimiser step.
+        let (x, weight) = (x.detach(), weight.detach());
+        let grad = grad.detach().contiguous()?;
+        let dx = grad.matmul(&weight)?;
+        let dw = grad.t()?.matmul(&x)?;
+        let db = grad.sum(0)?;
+        Ok((Some(dx), Some(dw), Some(db)))
     }
 }
 
@@ -732,6 +828,12 @@ mod tests {
             assert!(max_diff(&layer_norm(&x, &gamma, &beta, 1e-12)?, &composed)? < tol);
             assert!(max_diff(&gelu(&x, false)?, &x.gelu_erf()?)? < tol);
             assert!(max_diff(&gelu(&x, true)?, &x.gelu()?)? < tol);
+            // The dense layer computes what the composed ops compute, to the bit.
+            let rows = x.reshape((12, 37))?;
+            let w = random(&[5, 37], 12, 1.0)?.to_dtype(dtype)?;
+            let b = random(&[5], 13, 1.0)?.to_dtype(dtype)?;
+            let composed = rows.matmul(&w.t()?)?.broadcast_add(&b)?;
+            assert_eq!(max_diff(&linear(&rows, &w, &b)?, &composed)?, 0.0);
         }
         let scores = random(&[2, 3, 4, 5], 9, 3.0)?;
         let mask = Tensor::new(
@@ -805,6 +907,20 @@ mod tests {
             120,
         )?;
         assert!(ms.max_error < 1e-7, "masked softmax {ms:?}");
+        let weight = Var::from_tensor(&random(&[4, 9], 12, 1.0)?)?;
+        let lin_bias = Var::from_tensor(&random(&[4], 13, 1.0)?)?;
+        let w2 = random(&[6, 4], 14, 1.0)?;
+        let lin = check(
+            &[x.clone(), weight.clone(), lin_bias.clone()],
+            || {
+                Ok(linear(x.as_tensor(), weight.as_tensor(), lin_bias.as_tensor())?
+                    .mul(&w2)?
+                    .sum_all()?)
+            },
+            1e-6,
+            54,
+        )?;
+        assert!(lin.max_error < 1e-7, "linear {lin:?}");
         for tanh in [false, true] {
             let g = check(
                 std::slice::from_ref(&x),

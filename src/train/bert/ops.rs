@@ -76,12 +76,26 @@ pub fn dropout(x: &Tensor, p: f64, rng: &mut dyn RngCore) -> Result<Tensor> {
 ///
 /// Inputs of rank 3 are flattened to one matrix product (`[B*T, in] x [in, out]`), which gemm
 /// runs faster than a batch of small ones and which keeps the weight gradient a single product.
+/// On the CPU it is one op with its own backward ([`fused::linear`]); a matrix input is used
+/// as it is, without reshapes (each would add a node, and a zeroed gradient, to the backward
+/// pass).
 pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
     let dims = x.dims().to_vec();
     let last = dims.len().saturating_sub(1);
     let rows: usize = dims[..last].iter().product();
-    let flat = x.reshape((rows, dims[last]))?;
-    let out = flat.matmul(&weight.t()?)?.broadcast_add(bias)?;
+    let flat = if dims.len() == 2 {
+        x.clone()
+    } else {
+        x.reshape((rows, dims[last]))?
+    };
+    let out = if fused::supports(&flat) && weight.dtype() == flat.dtype() {
+        fused::linear(&flat, weight, bias)?
+    } else {
+        flat.matmul(&weight.t()?)?.broadcast_add(bias)?
+    };
+    if dims.len() == 2 {
+        return Ok(out);
+    }
     let mut out_dims = dims;
     out_dims[last] = weight.dim(0)?;
     Ok(out.reshape(out_dims)?)
