@@ -913,9 +913,11 @@ mod tests {
         let lin = check(
             &[x.clone(), weight.clone(), lin_bias.clone()],
             || {
-                Ok(linear(x.as_tensor(), weight.as_tensor(), lin_bias.as_tensor())?
-                    .mul(&w2)?
-                    .sum_all()?)
+                Ok(
+                    linear(x.as_tensor(), weight.as_tensor(), lin_bias.as_tensor())?
+                        .mul(&w2)?
+                        .sum_all()?,
+                )
             },
             1e-6,
             54,
