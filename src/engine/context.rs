@@ -188,6 +188,7 @@ pub struct PartitionCtx<'a> {
     pub(crate) taken: HashSet<usize>,
     pub(crate) rows_in: Arc<AtomicU64>,
     pub(crate) skipped: u64,
+    pub(crate) note: Option<String>,
     pub(crate) progress: &'a StageProgress,
     pub(crate) scratch: Option<PathBuf>,
 }
@@ -390,6 +391,12 @@ impl<'a> PartitionCtx<'a> {
     /// Rows emitted so far to output `index` in this partition.
     pub fn rows_emitted(&self, index: usize) -> u64 {
         self.writer.rows(index)
+    }
+
+    /// Records one line for the run report about how this partition was built (e.g. the
+    /// trainer: "continued from the previous run"); the last call wins.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.note = Some(text.into());
     }
 
     /// Counts input records skipped (bad input under `on_error: skip`).

@@ -355,6 +355,7 @@ fn skipped_report(shared: &Shared<'_>, i: usize, action: &str) -> StageReport {
                 },
                 rows_out: 0,
                 seconds: 0.0,
+                note: None,
             })
             .collect(),
         ..Default::default()
@@ -439,6 +440,7 @@ fn run_stage(
                     reason: part.status.describe(),
                     rows_out: pr.rows_out.iter().map(|(_, r)| r).sum(),
                     seconds: pr.seconds,
+                    note: pr.note.clone(),
                 });
                 report.partitions_run += 1;
             }
@@ -453,6 +455,7 @@ fn run_stage(
                     reason: e.to_string(),
                     rows_out: 0,
                     seconds: 0.0,
+                    note: None,
                 });
                 error = Some(if e.is_cancelled() {
                     BaliError::Cancelled
@@ -478,6 +481,7 @@ fn run_stage(
                         reason: "its source is no longer part of the pipeline".into(),
                         rows_out: 0,
                         seconds: 0.0,
+                        note: None,
                     });
                 }
             }
@@ -500,6 +504,7 @@ fn run_stage(
             reason: "fresh".into(),
             rows_out: 0,
             seconds: 0.0,
+            note: None,
         });
     }
     report
@@ -525,6 +530,7 @@ fn run_stage(
 }
 
 struct PartitionResult {
+    note: Option<String>,
     rows_in: u64,
     rows_out: Vec<(String, u64)>,
     skipped: u64,
@@ -564,6 +570,7 @@ fn run_partition(
         taken: HashSet::new(),
         rows_in: rows_in.clone(),
         skipped: 0,
+        note: None,
         progress,
         scratch: None,
     };
@@ -596,6 +603,7 @@ fn run_partition(
     let PartitionCtx {
         writer,
         skipped,
+        note,
         scratch,
         ..
     } = ctx;
@@ -647,6 +655,7 @@ fn run_partition(
     }
     progress.end_partition();
     Ok(PartitionResult {
+        note,
         rows_in: rows_in.load(Ordering::Relaxed),
         rows_out,
         skipped,

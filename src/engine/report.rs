@@ -77,6 +77,9 @@ pub struct PartitionReport {
     pub rows_out: u64,
     /// Seconds.
     pub seconds: f64,
+    /// What the stage said about how it built the partition (see `PartitionCtx::note`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl RunReport {
@@ -133,6 +136,13 @@ impl RunReport {
                 s.seconds,
                 s.rows_per_second,
             );
+        }
+        for s in &self.stages {
+            for p in &s.partitions {
+                if let Some(note) = &p.note {
+                    let _ = writeln!(out, "{}/{}: {note}", s.stage, p.key);
+                }
+            }
         }
         let _ = write!(
             out,

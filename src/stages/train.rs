@@ -34,7 +34,7 @@ use crate::train::model::{
     model_files, BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig,
 };
 use crate::train::optim::{AdamW, OptimConfig};
-use crate::train::trainer::{MetricsRow, TrainConfig, TrainObserver, Trainer};
+use crate::train::trainer::{MetricsRow, Start, TrainConfig, TrainObserver, Trainer};
 
 /// Where the trainer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -499,6 +499,22 @@ impl Stage for TrainStage {
             seconds: started.elapsed().as_secs_f64(),
         };
         summary.write(&out)?;
+        ctx.note(match &outcome.start {
+            Start::Scratch => format!(
+                "trained {} steps from {}",
+                outcome.steps,
+                self.model_dir.display()
+            ),
+            Start::Resumed { from_step } => format!(
+                "resumed an interrupted run at step {from_step}, trained to step {}",
+                outcome.steps
+            ),
+            Start::Continued { from } => format!(
+                "continued from the previous run's weights ({}), {} steps on the current samples",
+                from.display(),
+                outcome.steps
+            ),
+        });
         info!(
             steps = outcome.steps,
             start = ?outcome.start,

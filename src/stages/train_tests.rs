@@ -576,7 +576,17 @@ fn a_killed_run_resumes_bit_for_bit() {
 fn continue_starts_from_the_previous_run() {
     let dir = tempfile::tempdir().unwrap();
     let yaml = full_pipeline(&format!("steps: 6, {FAST}, continue: true"));
-    run(&yaml, dir.path()).unwrap();
+    let report = run(&yaml, dir.path()).unwrap();
+    // The run report says how the model was trained.
+    let train_note = |report: &RunReport| {
+        let stage = report.stages.iter().find(|s| s.stage == "train").unwrap();
+        stage.partitions[0].note.clone().unwrap_or_default()
+    };
+    assert!(
+        train_note(&report).starts_with("trained 6 steps from "),
+        "{}",
+        train_note(&report)
+    );
     let store = Store::open(dir.path()).unwrap();
     let summary = |store: &Store| {
         let t = Table::open(store, "train", None).unwrap();
@@ -585,7 +595,12 @@ fn continue_starts_from_the_previous_run() {
     assert_eq!(summary(&store).start, crate::train::trainer::Start::Scratch);
     // A changed option re-runs training, which continues from the committed checkpoint.
     let yaml = full_pipeline(&format!("steps: 4, {FAST}, continue: true"));
-    run(&yaml, dir.path()).unwrap();
+    let report = run(&yaml, dir.path()).unwrap();
+    assert!(
+        train_note(&report).starts_with("continued from the previous run's weights"),
+        "{}",
+        train_note(&report)
+    );
     match summary(&store).start {
         crate::train::trainer::Start::Continued { from } => {
             assert!(from.ends_with(CHECKPOINT_FILE))
