@@ -242,6 +242,20 @@ fn inspect_and_sql_read_every_stage() {
         "0"
     );
     assert_eq!(sql_value(&wd, "SELECT count(*) FROM runs"), "1");
+    // Per partition: what happened, why, and what the stage noted.
+    assert_eq!(
+        sql_value(
+            &wd,
+            "SELECT count(*) FROM run_partitions WHERE stage = 'articles' AND action = 'run' \
+             AND reason = 'missing'"
+        ),
+        "3"
+    );
+    assert!(sql_value(
+        &wd,
+        "SELECT note FROM run_partitions WHERE stage = 'train' AND partition = 'all'"
+    )
+    .starts_with("trained 60 steps from "));
     bali()
         .args(["sql", "--format", "json", "--workdir"])
         .arg(&wd)

@@ -189,6 +189,9 @@ pub struct PartitionCtx<'a> {
     pub(crate) rows_in: Arc<AtomicU64>,
     pub(crate) skipped: u64,
     pub(crate) note: Option<String>,
+    /// Nanoseconds spent blocked on other stages: waiting for inputs, or for room in a
+    /// downstream channel. The partition's reported seconds leave them out.
+    pub(crate) waited: Arc<AtomicU64>,
     pub(crate) progress: &'a StageProgress,
     pub(crate) scratch: Option<PathBuf>,
 }
@@ -258,6 +261,7 @@ impl<'a> PartitionCtx<'a> {
             let rx = stream.rx.clone();
             let ended = stream.ended.clone();
             let key = self.key.clone();
+            let waited = self.waited.clone();
             // The stream cannot borrow the context, so cancellation reaches it through the
             // channel: a stopping producer drops its sender.
             let iter = std::iter::from_fn(move || {
@@ -265,7 +269,7 @@ impl<'a> PartitionCtx<'a> {
                     return None;
                 }
                 loop {
-                    match rx.recv_timeout(POLL) {
+                    match blocked(&waited, || rx.recv_timeout(POLL)) {
                         Ok(Msg::Batch(b)) => {
                             rows.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
                             return Some(Ok(b));
@@ -288,9 +292,11 @@ impl<'a> PartitionCtx<'a> {
             });
             return Ok(BatchStream::new(schema, iter));
         }
-        self.shared
-            .board
-            .wait_committed(&self.shared.cancel, planned.producer, &self.key)?;
+        blocked(&self.waited, || {
+            self.shared
+                .board
+                .wait_committed(&self.shared.cancel, planned.producer, &self.key)
+        })?;
         let producer = &self.shared.plan.stages[planned.producer];
         let output_name = producer.kind.outputs[planned.output].name;
         let file = {
@@ -328,9 +334,11 @@ impl<'a> PartitionCtx<'a> {
     /// The whole table of input `index` (every partition), once its producer has finished.
     pub fn whole(&self, index: usize) -> Result<Table> {
         let planned = self.planned(index)?;
-        self.shared
-            .board
-            .wait_finished(&self.shared.cancel, planned.producer)?;
+        blocked(&self.waited, || {
+            self.shared
+                .board
+                .wait_finished(&self.shared.cancel, planned.producer)
+        })?;
         let producer = &self.shared.plan.stages[planned.producer];
         let manifest = self.shared.manifest(planned.producer).clone();
         let table = Table::from_manifest(
@@ -349,9 +357,11 @@ impl<'a> PartitionCtx<'a> {
     /// the input itself, whose fingerprints this stage's fingerprint already covers.
     pub fn whole_sibling(&self, index: usize, output: &str) -> Result<Option<Table>> {
         let planned = self.planned(index)?;
-        self.shared
-            .board
-            .wait_finished(&self.shared.cancel, planned.producer)?;
+        blocked(&self.waited, || {
+            self.shared
+                .board
+                .wait_finished(&self.shared.cancel, planned.producer)
+        })?;
         let manifest = self.shared.manifest(planned.producer).clone();
         if !manifest.outputs.iter().any(|(name, _)| name == output) {
             return Ok(None);
@@ -383,7 +393,9 @@ impl<'a> PartitionCtx<'a> {
         )?;
         self.writer.write(index, &batch)?;
         for tx in &self.tees[index] {
-            send(tx, Msg::Batch(batch.clone()), &self.shared.cancel)?;
+            blocked(&self.waited, || {
+                send(tx, Msg::Batch(batch.clone()), &self.shared.cancel)
+            })?;
         }
         Ok(())
     }
@@ -448,6 +460,14 @@ impl<'a> PartitionCtx<'a> {
     pub fn is_cancelled(&self) -> bool {
         self.shared.cancel.is_set()
     }
+}
+
+/// Runs `f`, adding the time it took to `waited` (nanoseconds).
+pub(crate) fn blocked<T>(waited: &AtomicU64, f: impl FnOnce() -> T) -> T {
+    let t0 = std::time::Instant::now();
+    let out = f();
+    waited.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    out
 }
 
 pub(crate) fn send(tx: &Sender<Msg>, mut msg: Msg, cancel: &Cancel) -> Result<()> {

@@ -19,7 +19,7 @@ use std::time::Instant;
 use chrono::Utc;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use super::context::{send, Board, Cancel, Msg, PartitionCtx, Shared, StreamIn};
+use super::context::{blocked, send, Board, Cancel, Msg, PartitionCtx, Shared, StreamIn};
 use super::progress::{ProgressHub, ProgressMode};
 use super::report::{new_run_id, PartitionReport, RunReport, StageReport};
 use super::stage::InputMode;
@@ -402,7 +402,6 @@ fn run_stage(
     keys.sort_by(|a, b| natural_cmp(a, b));
     keys.dedup();
 
-    let started = Instant::now();
     let mut error = None;
     for key in &keys {
         let plan_part = to_run.iter().find(|p| &p.key == key);
@@ -510,7 +509,12 @@ fn run_stage(
     report
         .partitions
         .sort_by(|a, b| natural_cmp(&a.key, &b.key));
-    report.seconds = started.elapsed().as_secs_f64();
+    report.seconds = report
+        .partitions
+        .iter()
+        .filter(|p| p.action == "run")
+        .map(|p| p.seconds)
+        .sum();
     let rows: u64 = report.rows_out.values().sum();
     report.rows_per_second = if report.seconds > 0.0 {
         rows as f64 / report.seconds
@@ -559,6 +563,7 @@ fn run_partition(
         .collect();
     let writer = PartitionWriter::create(&stage_store, &part.key, &part.fingerprint, &outputs)?;
     let rows_in = Arc::new(AtomicU64::new(0));
+    let waited = Arc::new(AtomicU64::new(0));
     let mut ctx = PartitionCtx {
         shared,
         stage_ix: i,
@@ -571,6 +576,7 @@ fn run_partition(
         rows_in: rows_in.clone(),
         skipped: 0,
         note: None,
+        waited: waited.clone(),
         progress,
         scratch: None,
     };
@@ -585,19 +591,19 @@ fn run_partition(
     // Keep the stream in step even if the stage did not read all of it.
     if let Some(s) = &ctx.stream {
         if !s.ended.load(Ordering::SeqCst) {
-            drain(s, &part.key, &shared.cancel)?;
+            blocked(&waited, || drain(s, &part.key, &shared.cancel))?;
         }
     }
     // Never commit before the inputs this partition was built from are committed.
     for inp in stage.inputs.iter().flatten() {
-        match inp.decl.mode {
+        blocked(&waited, || match inp.decl.mode {
             InputMode::Partitioned => {
                 shared
                     .board
-                    .wait_committed(&shared.cancel, inp.producer, &part.key)?
+                    .wait_committed(&shared.cancel, inp.producer, &part.key)
             }
-            InputMode::Whole => shared.board.wait_finished(&shared.cancel, inp.producer)?,
-        }
+            InputMode::Whole => shared.board.wait_finished(&shared.cancel, inp.producer),
+        })?;
     }
     shared.cancel.check()?;
     let PartitionCtx {
@@ -613,7 +619,13 @@ fn run_partition(
         .map(|(ix, (name, _))| (name.clone(), writer.rows(ix)))
         .collect();
     let (written, artifacts) = writer.commit()?;
-    let seconds = t0.elapsed().as_secs_f64();
+    // The partition's own work: wall time less the time blocked on other stages.
+    let seconds = t0
+        .elapsed()
+        .saturating_sub(std::time::Duration::from_nanos(
+            waited.load(Ordering::Relaxed),
+        ))
+        .as_secs_f64();
     let quarantined = stage
         .kind
         .outputs

@@ -56,9 +56,9 @@ pub struct StageReport {
     pub records_quarantined: u64,
     /// Bytes of Parquet written.
     pub bytes_written: u64,
-    /// Seconds the stage spent running partitions.
+    /// Seconds of the stage's own work: the sum of its partitions' seconds.
     pub seconds: f64,
-    /// Output rows per second (all outputs) while running.
+    /// Output rows per second (all outputs) of its own work.
     pub rows_per_second: f64,
     /// Per partition.
     pub partitions: Vec<PartitionReport>,
@@ -75,7 +75,8 @@ pub struct PartitionReport {
     pub reason: String,
     /// Rows written (all outputs).
     pub rows_out: u64,
-    /// Seconds.
+    /// Seconds of the partition's own work: wall time less the time it was blocked on other
+    /// stages (waiting for its inputs, or for room in a downstream channel).
     pub seconds: f64,
     /// What the stage said about how it built the partition (see `PartitionCtx::note`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

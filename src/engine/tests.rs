@@ -174,6 +174,20 @@ stages:
     let max = MAX_IN_FLIGHT.load(Ordering::SeqCst);
     // capacity 4 in the channel, one batch being handled by the consumer, one being sent.
     assert!(max <= 4 + 2, "{max} batches in flight with a channel of 4");
+    // Seconds are each stage's own work: the producer spent the run blocked on the consumer,
+    // which slept 2 ms per batch.
+    let (producer, consumer) = (
+        stage(&outcome.report, "nums").seconds,
+        stage(&outcome.report, "slow").seconds,
+    );
+    assert!(
+        consumer >= 0.4,
+        "the consumer slept 200 x 2 ms, reported {consumer} s"
+    );
+    assert!(
+        producer < consumer / 2.0,
+        "the producer's {producer} s include time blocked on the consumer ({consumer} s)"
+    );
     Ok(())
 }
 

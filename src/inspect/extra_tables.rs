@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Float64Builder, Int64Builder, StringBuilder, UInt64Builder};
+use arrow::array::{ArrayRef, Int64Builder, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
+use serde::Serialize;
 
 use crate::engine::report::RunReport;
 use crate::engine::Table;
@@ -106,104 +107,164 @@ pub fn read_runs(store: &Store) -> Result<Vec<RunReport>> {
     Ok(out)
 }
 
-/// Registers `runs` (one row per run) and `run_stages` (one row per stage of each run).
+/// Registers `runs` (one row per run), `run_stages` (one row per stage of each run) and
+/// `run_partitions` (one row per partition of each stage of each run: what happened to it, why,
+/// and the stage's note).
 pub(crate) fn register_runs(ctx: &SessionContext, store: &Store) -> Result<()> {
     let runs = read_runs(store)?;
-    let run_schema = Arc::new(Schema::new(vec![
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("pipeline", DataType::Utf8, false),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("started_at", DataType::Utf8, false),
-        Field::new("finished_at", DataType::Utf8, false),
-        Field::new("seconds", DataType::Float64, false),
-        Field::new("error", DataType::Utf8, true),
-    ]));
-    let (mut id, mut pipeline, mut status, mut start, mut finish, mut err) = (
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-    );
-    let mut secs = Float64Builder::new();
-    for r in &runs {
-        id.append_value(&r.run_id);
-        pipeline.append_value(&r.pipeline);
-        status.append_value(&r.status);
-        start.append_value(r.started_at.to_rfc3339());
-        finish.append_value(r.finished_at.to_rfc3339());
-        secs.append_value(r.seconds);
-        err.append_option(r.error.as_deref());
-    }
-    let batch = RecordBatch::try_new(
-        run_schema.clone(),
-        vec![
-            Arc::new(id.finish()),
-            Arc::new(pipeline.finish()),
-            Arc::new(status.finish()),
-            Arc::new(start.finish()),
-            Arc::new(finish.finish()),
-            Arc::new(secs.finish()),
-            Arc::new(err.finish()),
-        ],
-    )?;
-    ctx.register_table(
+    let run_rows: Vec<RunRow> = runs
+        .iter()
+        .map(|r| RunRow {
+            run_id: &r.run_id,
+            pipeline: &r.pipeline,
+            status: &r.status,
+            started_at: r.started_at.to_rfc3339(),
+            finished_at: r.finished_at.to_rfc3339(),
+            seconds: r.seconds,
+            error: r.error.as_deref(),
+        })
+        .collect();
+    let stage_rows: Vec<StageRow> = runs
+        .iter()
+        .flat_map(|r| {
+            r.stages.iter().map(|s| StageRow {
+                run_id: &r.run_id,
+                stage: &s.stage,
+                kind: &s.kind,
+                partitions_run: s.partitions_run as u64,
+                partitions_skipped: s.partitions_skipped as u64,
+                partitions_removed: s.partitions_removed as u64,
+                rows_in: s.rows_in,
+                rows_out: s.rows_out.values().sum(),
+                records_skipped: s.records_skipped,
+                records_quarantined: s.records_quarantined,
+                seconds: s.seconds,
+            })
+        })
+        .collect();
+    let partition_rows: Vec<PartitionRow> = runs
+        .iter()
+        .flat_map(|r| {
+            r.stages.iter().flat_map(move |s| {
+                s.partitions.iter().map(move |p| PartitionRow {
+                    run_id: &r.run_id,
+                    stage: &s.stage,
+                    partition: &p.key,
+                    action: &p.action,
+                    reason: &p.reason,
+                    rows_out: p.rows_out,
+                    seconds: p.seconds,
+                    note: p.note.as_deref(),
+                })
+            })
+        })
+        .collect();
+    let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
+    let count = |name: &str| Field::new(name, DataType::UInt64, false);
+    let secs = || Field::new("seconds", DataType::Float64, false);
+    register_rows(
+        ctx,
         "runs",
-        Arc::new(MemTable::try_new(run_schema, vec![vec![batch]])?),
+        vec![
+            text("run_id", false),
+            text("pipeline", false),
+            text("status", false),
+            text("started_at", false),
+            text("finished_at", false),
+            secs(),
+            text("error", true),
+        ],
+        &run_rows,
     )?;
-
-    let stage_schema = Arc::new(Schema::new(vec![
-        Field::new("run_id", DataType::Utf8, false),
-        Field::new("stage", DataType::Utf8, false),
-        Field::new("kind", DataType::Utf8, false),
-        Field::new("partitions_run", DataType::UInt64, false),
-        Field::new("partitions_skipped", DataType::UInt64, false),
-        Field::new("partitions_removed", DataType::UInt64, false),
-        Field::new("rows_in", DataType::UInt64, false),
-        Field::new("rows_out", DataType::UInt64, false),
-        Field::new("records_skipped", DataType::UInt64, false),
-        Field::new("records_quarantined", DataType::UInt64, false),
-        Field::new("seconds", DataType::Float64, false),
-    ]));
-    let (mut rid, mut stage, mut kind) = (
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-    );
-    let mut counts: Vec<UInt64Builder> = (0..7).map(|_| UInt64Builder::new()).collect();
-    let mut seconds = Float64Builder::new();
-    for r in &runs {
-        for s in &r.stages {
-            rid.append_value(&r.run_id);
-            stage.append_value(&s.stage);
-            kind.append_value(&s.kind);
-            let values = [
-                s.partitions_run as u64,
-                s.partitions_skipped as u64,
-                s.partitions_removed as u64,
-                s.rows_in,
-                s.rows_out.values().sum(),
-                s.records_skipped,
-                s.records_quarantined,
-            ];
-            for (b, v) in counts.iter_mut().zip(values) {
-                b.append_value(v);
-            }
-            seconds.append_value(s.seconds);
-        }
-    }
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(rid.finish()),
-        Arc::new(stage.finish()),
-        Arc::new(kind.finish()),
-    ];
-    columns.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.push(Arc::new(seconds.finish()));
-    let batch = RecordBatch::try_new(stage_schema.clone(), columns)?;
-    ctx.register_table(
+    register_rows(
+        ctx,
         "run_stages",
-        Arc::new(MemTable::try_new(stage_schema, vec![vec![batch]])?),
+        vec![
+            text("run_id", false),
+            text("stage", false),
+            text("kind", false),
+            count("partitions_run"),
+            count("partitions_skipped"),
+            count("partitions_removed"),
+            count("rows_in"),
+            count("rows_out"),
+            count("records_skipped"),
+            count("records_quarantined"),
+            secs(),
+        ],
+        &stage_rows,
     )?;
+    register_rows(
+        ctx,
+        "run_partitions",
+        vec![
+            text("run_id", false),
+            text("stage", false),
+            text("partition", false),
+            text("action", false),
+            text("reason", false),
+            count("rows_out"),
+            secs(),
+            text("note", true),
+        ],
+        &partition_rows,
+    )
+}
+
+/// One row of `runs`.
+#[derive(Serialize)]
+struct RunRow<'a> {
+    run_id: &'a str,
+    pipeline: &'a str,
+    status: &'a str,
+    started_at: String,
+    finished_at: String,
+    seconds: f64,
+    error: Option<&'a str>,
+}
+
+/// One row of `run_stages`.
+#[derive(Serialize)]
+struct StageRow<'a> {
+    run_id: &'a str,
+    stage: &'a str,
+    kind: &'a str,
+    partitions_run: u64,
+    partitions_skipped: u64,
+    partitions_removed: u64,
+    rows_in: u64,
+    rows_out: u64,
+    records_skipped: u64,
+    records_quarantined: u64,
+    seconds: f64,
+}
+
+/// One row of `run_partitions`.
+#[derive(Serialize)]
+struct PartitionRow<'a> {
+    run_id: &'a str,
+    stage: &'a str,
+    partition: &'a str,
+    action: &'a str,
+    reason: &'a str,
+    rows_out: u64,
+    seconds: f64,
+    note: Option<&'a str>,
+}
+
+/// Registers `rows` (serialised field by field into `fields`) as the in-memory table `name`.
+fn register_rows<T: Serialize>(
+    ctx: &SessionContext,
+    name: &str,
+    fields: Vec<Field>,
+    rows: &[T],
+) -> Result<()> {
+    let schema = Arc::new(Schema::new(fields));
+    let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
+        .with_batch_size(rows.len().max(1))
+        .build_decoder()?;
+    decoder.serialize(rows)?;
+    let batches: Vec<RecordBatch> = decoder.flush()?.into_iter().collect();
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
     Ok(())
 }

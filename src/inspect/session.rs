@@ -38,7 +38,7 @@ pub fn table_names(store: &Store) -> Result<Vec<(String, String, String)>> {
 }
 
 /// A session over the store at its current state: every stage output, the current views of
-/// PubMed (`articles_current`, `samples_current`, ...), `runs` and `run_stages`.
+/// PubMed (`articles_current`, `samples_current`, ...), `runs`, `run_stages` and `run_partitions`.
 pub async fn session(store: &Store) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
