@@ -7,7 +7,8 @@ complete BertModel: no missing, unexpected or mismatched weights, and a working 
 With --same-as, keys that transformers also reports as unexpected for the original checkpoint
 are tolerated, and both models encode the same sentences: their last hidden states must agree
 within 1e-5 (use it on an export of an untrained model). Needs torch and transformers (not
-installed by bali's CI); exits 1 on any problem, 0 when the directory is a clean BertModel.
+installed by bali's CI; tests/interop.rs runs this script when BALI_TORCH_PYTHONPATH names a
+folder that has them); exits 1 on any problem, 0 when the directory is a clean BertModel.
 """
 
 import argparse

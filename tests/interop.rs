@@ -1,8 +1,14 @@
 //! Our checkpoints are plain Parquet: pyarrow and DuckDB read them, schema descriptions and all.
+//! And `bali export` writes a model that Hugging Face transformers loads as a complete BertModel.
 //!
-//! Needs Python with pyarrow and duckdb. `.ci/run` installs them into a private folder and
-//! points `BALI_PYTHONPATH` at it; then the test must pass. Without that variable and without
-//! the packages, it is skipped with a note.
+//! The Parquet test needs Python with pyarrow and duckdb. `.ci/run` installs them into a
+//! private folder and points `BALI_PYTHONPATH` at it; then the test must pass. Without that
+//! variable and without the packages, it is skipped with a note.
+//!
+//! The export test needs torch and transformers (several GB, so CI does not install them):
+//! it runs when `BALI_TORCH_PYTHONPATH` names a folder that has them (`.ci/run` sets it to
+//! `~/.cache/bali-bench-torch`, where BENCHMARKS.md installs them, when that folder exists),
+//! and must then pass.
 
 mod common;
 
@@ -74,4 +80,39 @@ print(con.execute("SELECT count(*) FROM read_parquet(?) WHERE len(mentions) > 0"
     assert_eq!(lines[2], expected_samples);
     assert!(lines[3].parse::<u32>().expect("max length") <= 128);
     assert_eq!(lines[4], expected_samples, "every sample has a mention");
+}
+
+#[test]
+fn the_exported_model_loads_in_transformers() {
+    let Some(torch) = std::env::var_os("BALI_TORCH_PYTHONPATH") else {
+        eprintln!("note: BALI_TORCH_PYTHONPATH not set; skipping the transformers export test");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wd = dir.path().join("wd");
+    bali()
+        .args(["run", "pipelines/sample.yaml", "--workdir"])
+        .arg(&wd)
+        .assert()
+        .success();
+    let exported = dir.path().join("tiny-aligned");
+    bali()
+        .arg("export")
+        .arg(wd.join("train"))
+        .arg("--out")
+        .arg(&exported)
+        .assert()
+        .success();
+    let out = Command::new("python3")
+        .env("PYTHONPATH", torch)
+        .arg(root().join("scripts/check_export.py"))
+        .arg(&exported)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("loads as BertModel"),
+        "check_export.py failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
