@@ -112,11 +112,14 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
                 .stage(&stage.name)
                 .clean(states[i].manifest.as_ref())?;
             if report.tmp_removed || report.orphans_removed > 0 {
+                let orphans = match report.orphans_removed {
+                    0 => String::new(),
+                    n => format!(" and {n} file(s) no manifest names"),
+                };
                 tracing::info!(
                     target: "bali::run",
-                    "{}: removed the leftovers of an interrupted run ({} orphaned files)",
+                    "{}: removed the unfinished partitions of an interrupted or failed run{orphans}",
                     stage.name,
-                    report.orphans_removed
                 );
             }
         }
@@ -514,7 +517,7 @@ fn run_stage(
         .iter()
         .filter(|p| p.action == "run")
         .map(|p| p.seconds)
-        .sum();
+        .fold(0.0, |total, s| total + s);
     let rows: u64 = report.rows_out.values().sum();
     report.rows_per_second = if report.seconds > 0.0 {
         rows as f64 / report.seconds

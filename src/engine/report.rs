@@ -119,7 +119,9 @@ impl RunReport {
         );
         for s in &self.stages {
             let rows_out: u64 = s.rows_out.values().sum();
-            let note = if s.partitions_run == 0 && s.partitions_removed == 0 {
+            let note = if s.partitions.iter().any(|p| p.action == "failed") {
+                "  (failed)"
+            } else if s.partitions_run == 0 && s.partitions_removed == 0 {
                 "  (nothing to do)"
             } else {
                 ""

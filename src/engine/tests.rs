@@ -209,6 +209,14 @@ fn a_failing_partition_commits_nothing_and_the_next_run_resumes() -> Result<()> 
         "{text}"
     );
     assert_eq!(outcome.report.status, "failed");
+    let summary = outcome.report.summary();
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("nums") && l.ends_with("(failed)")),
+        "{summary}"
+    );
+    assert!(!summary.contains("-0.00"), "{summary}");
     assert!(outcome.report_path.is_some_and(|p| p.is_file()));
     let store = crate::store::Store::open(dir.path())?;
     let m = store.stage("nums").manifest()?.expect("p1, p2 committed");
