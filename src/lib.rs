@@ -1,7 +1,7 @@
 //! bali: a streaming data-pipeline engine that turns PubMed and UMLS dumps into a
 //! knowledge-aligned biomedical language model, following the BALI method.
 //!
-//! The layers, one module each (plus [`bench`], the benchmarks the CLI runs):
+//! The layers, one module each (plus [`bench`](mod@bench), the benchmarks the CLI runs):
 //! - [`spec`]: the pipeline YAML into a typed, validated plan;
 //! - [`engine`]: runs the plan's stages as threads joined by bounded channels of Arrow batches;
 //! - [`store`]: the checkpoint store (one Parquet file per stage partition, atomic commits);

@@ -140,13 +140,13 @@ pub enum BenchCommand {
         /// Sentences per batch.
         #[arg(long, default_value_t = 8)]
         batch: usize,
-        /// Tokens per sentence ([CLS] and [SEP] included).
+        /// Tokens per sentence (`[CLS]` and `[SEP]` included).
         #[arg(long, default_value_t = 128)]
         seq_len: usize,
         /// Node names per batch (stars of a target and 3 neighbours).
         #[arg(long, default_value_t = 32)]
         names: usize,
-        /// Tokens per name ([CLS] and [SEP] included).
+        /// Tokens per name (`[CLS]` and `[SEP]` included).
         #[arg(long, default_value_t = 16)]
         name_len: usize,
         /// GATv2 layers.

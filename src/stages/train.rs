@@ -102,7 +102,7 @@ pub struct TrainOptions {
     #[serde(default = "default_warmup_max_steps")]
     pub warmup_max_steps: u64,
     /// Graph encoder: `gatv2` (BALI), `graphsage`, or `linearized` (stars as text through
-    /// the LM, g_v = [CLS]).
+    /// the LM, g_v = `[CLS]`).
     #[serde(default = "default_graph_encoder")]
     pub graph_encoder: GraphEncoderKind,
     /// Shape of the GNN: layers (5), heads (2), attention_dropout (0.1), dropout (0.1).

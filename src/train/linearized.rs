@@ -1,5 +1,5 @@
 //! The linearised-graph variant of BALI: instead of a GNN, each target's star is written out as
-//! text and encoded by the shared language model; g_v is the [CLS] state.
+//! text and encoded by the shared language model; g_v is the `[CLS]` state.
 //!
 //! A target with neighbours n_1..n_k becomes
 //! `[CLS] target [SEP] n_1 rel_1 target [SEP] ... n_k rel_k target [SEP]`

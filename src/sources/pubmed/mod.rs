@@ -8,7 +8,7 @@
 //! record index, byte offset). `PubmedBookArticle` records become rows of kind `book`.
 //! `DeleteCitation` PMIDs go to `deletions`. Text is normalised as [`text`] documents.
 //!
-//! Bad input follows the file's [`ErrorPolicy`](crate::sources::ErrorPolicy): a record with
+//! Bad input follows the file's [`ErrorPolicy`]: a record with
 //! no (or a non-numeric) PMID, invalid UTF-8, malformed XML, or a truncated or corrupt gzip
 //! stream is an error under `fail`; under `skip` and `quarantine` the record is dropped (or
 //! kept in `rejects` with its raw bytes, byte offset and reason) and reading resumes at the

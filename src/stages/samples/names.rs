@@ -27,7 +27,7 @@ pub struct NamesOptions {
     /// The model whose tokenizer to use (as for `samples`): a Hugging Face model directory, or
     /// its tokenizer.json or vocab.txt.
     pub tokenizer: PathBuf,
-    /// Longest tokenised name, [CLS] and [SEP] included (BALI: 32); longer names are cut.
+    /// Longest tokenised name, `[CLS]` and `[SEP]` included (BALI: 32); longer names are cut.
     #[serde(default = "default_name_max_length")]
     pub name_max_length: usize,
     /// Languages (MRCONSO LAT) of the names kept (BALI: English only); empty keeps all.

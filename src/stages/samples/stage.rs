@@ -44,7 +44,7 @@ pub struct SamplesOptions {
     /// The model whose tokenizer to use: a Hugging Face model directory (tokenizer.json, or
     /// vocab.txt with tokenizer_config.json), or one of those files.
     pub tokenizer: PathBuf,
-    /// Longest sample in tokens, [CLS] and [SEP] included (BALI: 128).
+    /// Longest sample in tokens, `[CLS]` and `[SEP]` included (BALI: 128).
     #[serde(default = "default_max_length")]
     pub max_length: usize,
     /// A mention linked to several concepts: connect it to all of them (BALI) or drop it.

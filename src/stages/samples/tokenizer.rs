@@ -41,7 +41,7 @@ pub struct SpecialTokens {
 pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
     special: SpecialTokens,
-    /// Special tokens a single sequence gets (2 for BERT: [CLS] and [SEP]).
+    /// Special tokens a single sequence gets (2 for BERT: `[CLS]` and `[SEP]`).
     added: usize,
     files: Vec<PathBuf>,
 }
@@ -137,7 +137,7 @@ impl Tokenizer {
         self.inner.get_vocab_size(true)
     }
 
-    /// Number of special tokens a single sequence gets ([CLS] and [SEP]: 2).
+    /// Number of special tokens a single sequence gets (`[CLS]` and `[SEP]`: 2).
     pub fn special_count(&self) -> usize {
         self.added
     }
@@ -157,7 +157,7 @@ impl Tokenizer {
     }
 
     /// Keeps the first `len` tokens of a plain encoding and adds the special tokens
-    /// ([CLS] ... [SEP]). The result has `len + special_count()` tokens; special tokens have
+    /// (`[CLS]` ... `[SEP]`). The result has `len + special_count()` tokens; special tokens have
     /// a special-tokens mask of 1.
     pub fn finish(&self, mut plain: Encoding, len: usize) -> Result<Encoding> {
         if len < plain.len() {
