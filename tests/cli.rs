@@ -168,13 +168,7 @@ fn status_and_dry_run_say_what_would_run_and_why() {
 
 #[test]
 fn inspect_and_sql_read_every_stage() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let wd = dir.path().join("wd");
-    bali()
-        .args(["run", "pipelines/sample.yaml", "--workdir"])
-        .arg(&wd)
-        .assert()
-        .success();
+    let (_dir, wd) = sample_run();
     bali()
         .arg("inspect")
         .arg(wd.join("mentions"))

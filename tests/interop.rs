@@ -46,13 +46,7 @@ fn python(code: &str) -> Option<String> {
 
 #[test]
 fn pyarrow_and_duckdb_read_every_stage() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let wd = dir.path().join("wd");
-    bali()
-        .args(["run", "pipelines/sample.yaml", "--workdir"])
-        .arg(&wd)
-        .assert()
-        .success();
+    let (_dir, wd) = sample_run();
     let expected_mentions = sql_value(&wd, "SELECT count(*) FROM mentions");
     let expected_samples = sql_value(&wd, "SELECT count(*) FROM samples");
     let code = format!(
@@ -88,13 +82,7 @@ fn the_exported_model_loads_in_transformers() {
         eprintln!("note: BALI_TORCH_PYTHONPATH not set; skipping the transformers export test");
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let wd = dir.path().join("wd");
-    bali()
-        .args(["run", "pipelines/sample.yaml", "--workdir"])
-        .arg(&wd)
-        .assert()
-        .success();
+    let (dir, wd) = sample_run();
     let exported = dir.path().join("tiny-aligned");
     bali()
         .arg("export")

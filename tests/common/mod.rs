@@ -106,3 +106,16 @@ pub fn sql_value(workdir: &Path, query: &str) -> String {
     let text = String::from_utf8(out.stdout).expect("utf8");
     text.lines().nth(1).unwrap_or("").trim().to_string()
 }
+
+/// Runs `pipelines/sample.yaml` into a fresh temporary workdir and checks it succeeded.
+/// Returns the temporary directory (keep it alive) and the workdir inside it.
+pub fn sample_run() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wd = dir.path().join("wd");
+    bali()
+        .args(["run", "pipelines/sample.yaml", "--workdir"])
+        .arg(&wd)
+        .assert()
+        .success();
+    (dir, wd)
+}
