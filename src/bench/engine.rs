@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tempfile::TempDir;
 
+use super::median;
 use super::process::{Stopwatch, Timing};
 use super::table::{count, seconds, Table};
 use crate::engine::{plan_state, run, ProgressMode, Registry, RunOptions, RunReport};
@@ -150,7 +151,7 @@ pub fn bench_engine(options: &EngineBenchOptions) -> Result<EngineBenchReport> {
             reruns,
             median_s,
             per_100_partitions_s: median_s * 100.0 / n.max(1) as f64,
-            planning_s: median(planning.into_iter()),
+            planning_s: median(planning),
         });
     }
 
@@ -330,13 +331,6 @@ fn articles_built(report: &RunReport) -> u64 {
         .filter(|s| s.stage == "articles")
         .filter_map(|s| s.rows_out.get("articles"))
         .sum()
-}
-
-/// The median of some numbers (the lower middle one of an even count); 0 for none.
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.collect();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0.0)
 }
 
 impl fmt::Display for EngineBenchReport {

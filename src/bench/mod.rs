@@ -28,3 +28,24 @@ use std::path::PathBuf;
 pub(crate) fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// The median of some numbers (the mean of the two middle ones of an even count); 0 for none.
+pub(crate) fn median(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn median_of_odd_even_and_no_numbers() {
+        assert_eq!(super::median([3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(super::median([4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(super::median([]), 0.0);
+    }
+}

@@ -44,6 +44,7 @@ use crate::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, Lo
 use crate::train::optim::{AdamW, OptimConfig};
 use crate::train::rng::TrainRng;
 
+use super::median;
 use super::peer::{run_captured, PeerOutcome};
 use super::process::{peak_rss, reset_peak_rss, Stopwatch};
 use super::table::{mib, seconds, Table};
@@ -353,14 +354,6 @@ fn synthetic_batch(
         names,
         linearized: None,
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn check_options(options: &TrainBenchOptions, config: &BertConfig) -> Result<()> {

@@ -333,19 +333,9 @@ impl<'a> PartitionCtx<'a> {
 
     /// The whole table of input `index` (every partition), once its producer has finished.
     pub fn whole(&self, index: usize) -> Result<Table> {
-        let planned = self.planned(index)?;
-        blocked(&self.waited, || {
-            self.shared
-                .board
-                .wait_finished(&self.shared.cancel, planned.producer)
-        })?;
-        let producer = &self.shared.plan.stages[planned.producer];
-        let manifest = self.shared.manifest(planned.producer).clone();
-        let table = Table::from_manifest(
-            &self.shared.store,
-            &manifest,
-            producer.kind.outputs[planned.output].name,
-        )?;
+        let (planned, manifest) = self.finished(index)?;
+        let output = self.shared.plan.stages[planned.producer].kind.outputs[planned.output].name;
+        let table = Table::from_manifest(&self.shared.store, &manifest, output)?;
         Ok(table.with_row_counter(self.rows_in.clone()))
     }
 
@@ -356,18 +346,24 @@ impl<'a> PartitionCtx<'a> {
     /// No separate fingerprint is needed: a sibling output belongs to the same partitions as
     /// the input itself, whose fingerprints this stage's fingerprint already covers.
     pub fn whole_sibling(&self, index: usize, output: &str) -> Result<Option<Table>> {
+        let (_, manifest) = self.finished(index)?;
+        if !manifest.outputs.iter().any(|(name, _)| name == output) {
+            return Ok(None);
+        }
+        let table = Table::from_manifest(&self.shared.store, &manifest, output)?;
+        Ok(Some(table.with_row_counter(self.rows_in.clone())))
+    }
+
+    /// Waits (counted as blocked time) until the producer of input `index` has finished, then
+    /// returns the input's plan and a copy of the producer's manifest.
+    fn finished(&self, index: usize) -> Result<(&crate::spec::PlannedInput, Manifest)> {
         let planned = self.planned(index)?;
         blocked(&self.waited, || {
             self.shared
                 .board
                 .wait_finished(&self.shared.cancel, planned.producer)
         })?;
-        let manifest = self.shared.manifest(planned.producer).clone();
-        if !manifest.outputs.iter().any(|(name, _)| name == output) {
-            return Ok(None);
-        }
-        let table = Table::from_manifest(&self.shared.store, &manifest, output)?;
-        Ok(Some(table.with_row_counter(self.rows_in.clone())))
+        Ok((planned, self.shared.manifest(planned.producer).clone()))
     }
 
     /// Appends a batch to output `index` (its checkpoint file and any stage streaming from it).
