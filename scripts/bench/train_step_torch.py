@@ -34,6 +34,7 @@ with a message when they are missing.
 import argparse
 import json
 import resource
+import statistics
 import sys
 import time
 
@@ -188,8 +189,8 @@ class Bali(nn.Module):
 
 
 def median(values):
-    """The middle value; for an even count the upper one, as the Rust side takes it."""
-    return sorted(values)[len(values) // 2]
+    """The median; for an even count the mean of the two middle values, as the Rust side."""
+    return statistics.median(values)
 
 
 def main():

@@ -488,7 +488,7 @@ fn our_steps(
         temperature: DEFAULT_TEMPERATURE,
     };
     // The trainer's dropout stream id (any fixed stream would do).
-    let mut dropout = TrainRng::with_stream(SEED, 0x64726f70);
+    let mut dropout = TrainRng::with_stream(SEED, crate::train::trainer::DROPOUT_STREAM);
     reset_peak_rss();
     let mut phases: [Vec<f64>; 4] = Default::default();
     let mut cpu = Vec::new();

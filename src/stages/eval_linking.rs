@@ -21,7 +21,9 @@ use crate::stages::train::DeviceOption;
 use crate::tables::{misc, TableType};
 use crate::train::artifacts::{trained_dir, Init, TrainSummary, MODEL_DIR};
 use crate::train::bert::{Bert, BertConfig};
-use crate::train::eval::{accuracy, embed, held_out_mentions, Accuracy, NameIndex};
+use crate::train::eval::{
+    accuracy, embed, held_out_mentions, tokenize, Accuracy, NameIndex, MAX_TOKENS,
+};
 use crate::train::model::LmStart;
 
 /// Options of `eval_linking`.
@@ -155,6 +157,11 @@ impl Stage for EvalStage {
         let name_texts: Vec<&str> = index.names.iter().map(String::as_str).collect();
         let mention_texts: Vec<&str> = held_out.iter().map(|m| m.surface.as_str()).collect();
         ctx.progress().start(4, Unit::Steps);
+        let pad = tokenizer.special().pad;
+        // Both models share the tokenizer (the aligned one is exported from the base), so the
+        // texts are tokenised once, with the base model's length limit.
+        type Ids = Vec<Vec<u32>>;
+        let mut tokenized: Option<(Ids, Ids)> = None;
         let mut rows = Vec::new();
         for (label, start) in [
             ("base", base),
@@ -162,12 +169,22 @@ impl Stage for EvalStage {
         ] {
             let bert: Bert = start.build(&candle_nn::VarMap::new(), DType::F32, &device)?;
             let d = bert.config().hidden_size;
+            let (name_ids, mention_ids) = match &tokenized {
+                Some(ids) => ids,
+                None => {
+                    let max = MAX_TOKENS.min(bert.config().max_position_embeddings);
+                    tokenized.insert((
+                        tokenize(&tokenizer, &name_texts, max)?,
+                        tokenize(&tokenizer, &mention_texts, max)?,
+                    ))
+                }
+            };
             ctx.progress()
                 .set_message(format!("{label}: embedding {} names", name_texts.len()));
-            let names = embed(&bert, &tokenizer, &name_texts, o.batch_size, &device)?;
+            let names = embed(&bert, name_ids, pad, o.batch_size, &device)?;
             ctx.progress().inc(1);
             ctx.check_cancelled()?;
-            let queries = embed(&bert, &tokenizer, &mention_texts, o.batch_size, &device)?;
+            let queries = embed(&bert, mention_ids, pad, o.batch_size, &device)?;
             let acc = accuracy(&index, &held_out, &names, &queries, d)?;
             ctx.progress().inc(1);
             ctx.check_cancelled()?;

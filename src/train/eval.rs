@@ -26,6 +26,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::batch::Padded;
 use super::bert::{mean_pool, Bert, Mode};
 use super::holdout::Holdout;
 use crate::engine::Table;
@@ -56,7 +57,8 @@ pub struct NameIndex {
     pub cuis: Vec<String>,
     /// The names.
     pub names: Vec<String>,
-    /// Concept of each name.
+    /// Concept of each name. A concept's names are contiguous, in increasing concept id
+    /// ([`accuracy`] relies on it).
     pub name_concept: Vec<u32>,
     by_cui: HashMap<String, u32>,
     by_form: HashMap<String, Vec<u32>>,
@@ -224,38 +226,34 @@ pub fn held_out_mentions(
     Ok((all, stats))
 }
 
-/// L2-normalised mean-pooled embeddings of `texts` (`[texts.len() * d]`, row-major), in
-/// evaluation mode. Texts are sorted by length and embedded `batch_size` at a time, so a batch
-/// pads little.
+/// `texts` tokenised as `[CLS] text [SEP]`, at most `max_tokens` tokens each, in parallel.
+/// Done once and embedded by every model that shares the tokenizer.
+pub fn tokenize(tokenizer: &Tokenizer, texts: &[&str], max_tokens: usize) -> Result<Vec<Vec<u32>>> {
+    texts
+        .par_iter()
+        .map(|t| tokenizer.encode_name(t, max_tokens))
+        .collect()
+}
+
+/// L2-normalised mean-pooled embeddings of tokenised texts ([`tokenize`]; `[ids.len() * d]`,
+/// row-major), in evaluation mode. Texts are sorted by length and embedded `batch_size` at a
+/// time, so a batch pads little.
 pub fn embed(
     bert: &Bert,
-    tokenizer: &Tokenizer,
-    texts: &[&str],
+    ids: &[Vec<u32>],
+    pad: u32,
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
     let d = bert.config().hidden_size;
-    let max = MAX_TOKENS.min(bert.config().max_position_embeddings);
-    let ids: Vec<Vec<u32>> = texts
-        .par_iter()
-        .map(|t| tokenizer.encode_name(t, max))
-        .collect::<Result<_>>()?;
-    let mut order: Vec<usize> = (0..texts.len()).collect();
+    let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_by_key(|&i| (ids[i].len(), i));
-    let pad = tokenizer.special().pad;
-    let mut out = vec![0f32; texts.len() * d];
+    let mut out = vec![0f32; ids.len() * d];
     for chunk in order.chunks(batch_size.max(1)) {
-        let cols = chunk.iter().map(|&i| ids[i].len()).max().unwrap_or(0);
-        let mut flat = Vec::with_capacity(chunk.len() * cols);
-        let mut mask = Vec::with_capacity(chunk.len() * cols);
-        for &i in chunk {
-            flat.extend_from_slice(&ids[i]);
-            flat.extend(std::iter::repeat_n(pad, cols - ids[i].len()));
-            mask.extend(std::iter::repeat_n(1u32, ids[i].len()));
-            mask.extend(std::iter::repeat_n(0u32, cols - ids[i].len()));
-        }
-        let flat = Tensor::from_vec(flat, (chunk.len(), cols), device)?;
-        let mask = Tensor::from_vec(mask, (chunk.len(), cols), device)?;
+        let padded = Padded::new(chunk.iter().map(|&i| ids[i].as_slice()), pad, usize::MAX);
+        let shape = (padded.rows, padded.cols);
+        let flat = Tensor::from_vec(padded.ids, shape, device)?;
+        let mask = Tensor::from_vec(padded.mask, shape, device)?;
         let states = bert.forward(&flat, None, &mask, &mut Mode::Eval)?;
         let pooled = mean_pool(&states, &mask)?;
         let norm = pooled
@@ -302,7 +300,6 @@ pub fn accuracy(
     }
     let cpu = Device::Cpu;
     let name_matrix = Tensor::from_slice(names, (n, d), &cpu)?.t()?.contiguous()?;
-    let concepts = index.cuis.len();
     let k_max = *KS.iter().max().unwrap_or(&1);
     let mut hits = [0u64; KS.len()];
     const CHUNK: usize = 256;
@@ -318,28 +315,37 @@ pub fn accuracy(
             .par_iter()
             .zip(chunk.par_iter())
             .map(|(row, m)| {
-                let mut best = vec![f32::NEG_INFINITY; concepts];
-                let mut excluded = m.excluded.iter().peekable();
-                for (j, &s) in row.iter().enumerate() {
-                    if excluded.next_if(|&&e| e as usize == j).is_some() {
-                        continue;
-                    }
-                    let c = index.name_concept[j] as usize;
-                    if s > best[c] {
-                        best[c] = s;
-                    }
-                }
-                // The k best concepts (score descending, then concept id), -inf excluded.
+                // Names come grouped by concept in increasing concept id (the index is built
+                // from sorted pairs), so each concept's best score is a running maximum over
+                // its group, offered to the k best when the group ends.
                 let mut top: Vec<(f32, u32)> = Vec::with_capacity(k_max + 1);
-                for (c, &s) in best.iter().enumerate() {
+                let mut offer = |s: f32, c: u32| {
                     if s == f32::NEG_INFINITY {
-                        continue;
+                        return;
                     }
                     if top.len() < k_max || top.last().is_some_and(|&(ls, _)| s > ls) {
                         let at = top.iter().position(|&(ts, _)| s > ts).unwrap_or(top.len());
-                        top.insert(at, (s, c as u32));
+                        top.insert(at, (s, c));
                         top.truncate(k_max);
                     }
+                };
+                let mut excluded = m.excluded.iter().peekable();
+                let mut group = (f32::NEG_INFINITY, index.name_concept.first().copied());
+                for (j, &s) in row.iter().enumerate() {
+                    let c = index.name_concept[j];
+                    if group.1 != Some(c) {
+                        if let Some(prev) = group.1 {
+                            offer(group.0, prev);
+                        }
+                        group = (f32::NEG_INFINITY, Some(c));
+                    }
+                    if excluded.next_if(|&&e| e as usize == j).is_some() {
+                        continue;
+                    }
+                    group.0 = group.0.max(s);
+                }
+                if let Some(last) = group.1 {
+                    offer(group.0, last);
                 }
                 top.iter()
                     .position(|(_, c)| m.gold.binary_search(c).is_ok())

@@ -18,6 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BaliError, Result};
+use crate::train::bert::ops::linear;
 use crate::train::rng::{dropout, TrainRng};
 
 /// Which message-passing layer the graph encoder stacks.
@@ -264,15 +265,6 @@ impl ParamInit<'_> {
     }
 }
 
-/// `x W^T (+ b)` for a `[rows, in]` input.
-fn linear(x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-    let y = x.matmul(&weight.t()?)?;
-    Ok(match bias {
-        Some(b) => y.broadcast_add(b)?,
-        None => y,
-    })
-}
-
 /// One GATv2 layer with shared weights, as PyG's `GATv2Conv(share_weights=True)`:
 /// `h = W x + b_W` for every node; for an edge j -> i the logit per head is
 /// `a^T LeakyReLU_0.2(h_i + h_j)`; the logits are soft-maxed over the incoming edges of each
@@ -333,7 +325,7 @@ impl Gatv2Layer {
         let (h, c) = (self.heads, self.channels);
         let n = batch.num_nodes;
         let e = n + batch.num_edges;
-        let xw = linear(x, &self.weight, Some(&self.lin_bias))?;
+        let xw = linear(x, &self.weight, &self.lin_bias)?;
         let x_j = xw.index_select(&batch.loop_src, 0)?;
         let x_i = xw.index_select(&batch.loop_dst, 0)?;
         let hidden =
@@ -403,10 +395,7 @@ impl SageLayer {
         let summed =
             Tensor::zeros((n, d), x.dtype(), x.device())?.index_add(&batch.dst, &gathered, 0)?;
         let mean = summed.broadcast_div(&batch.degree.to_dtype(x.dtype())?)?;
-        Ok(
-            (linear(&mean, &self.weight_l, Some(&self.bias_l))?
-                + linear(x, &self.weight_r, None)?)?,
-        )
+        Ok((linear(&mean, &self.weight_l, &self.bias_l)? + x.matmul(&self.weight_r.t()?)?)?)
     }
 }
 
@@ -537,7 +526,7 @@ impl Readout {
         rng: Option<&mut TrainRng>,
     ) -> Result<Tensor> {
         let targets = nodes.narrow(0, 0, batch.num_targets)?;
-        let y = linear(&targets, &self.weight, Some(&self.bias))?;
+        let y = linear(&targets, &self.weight, &self.bias)?;
         let y =
             candle_nn::ops::layer_norm_slow(&y, &self.ln_weight, &self.ln_bias, READOUT_LN_EPS)?;
         dropout(&y, self.dropout, rng)
@@ -932,7 +921,7 @@ mod tests {
             Tensor::ones(4, DType::F32, &DEV)?,
             Tensor::zeros(4, DType::F32, &DEV)?,
         );
-        let y = linear(&x, w.as_tensor(), None)?;
+        let y = x.matmul(&w.as_tensor().t()?)?;
         let fused = candle_nn::ops::layer_norm(&y, &gamma, &beta, 1e-12)?;
         let slow = candle_nn::ops::layer_norm_slow(&y, &gamma, &beta, 1e-12)?;
         // Same values ...

@@ -371,6 +371,12 @@ impl AdamW {
         }
     }
 
+    /// Starts the learning-rate schedule over (step 0), keeping the moments and each
+    /// parameter's own update count: continuing an earlier run on new samples.
+    pub fn restart_schedule(&mut self) {
+        self.step = 0;
+    }
+
     /// Every parameter's name with its first and second moments (on the CPU), for checkpoints.
     pub fn moments(&self) -> Result<Vec<(String, Tensor, Tensor)>> {
         self.params

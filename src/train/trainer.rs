@@ -28,7 +28,7 @@ use crate::error::{BaliError, IoResultExt, Result};
 /// Name of the dropout generator in checkpoints.
 const DROPOUT_RNG: &str = "dropout";
 /// Stream of the dropout generator (any fixed number distinct from the other streams).
-const DROPOUT_STREAM: u64 = 0x64726f70;
+pub(crate) const DROPOUT_STREAM: u64 = 0x64726f70;
 /// Batches the loader may build ahead of the step.
 const LOADER_CAPACITY: usize = 3;
 
@@ -238,15 +238,7 @@ impl<'m> Trainer<'m> {
     /// moments, with the step count and so the learning-rate schedule starting over.
     pub fn continue_from(&mut self, path: &Path) -> Result<()> {
         let restored = checkpoint::load(path, &self.model.varmap, &mut self.optimizer)?;
-        let mut state = self.optimizer.state();
-        state.step = 0;
-        let moments = self
-            .optimizer
-            .moments()?
-            .into_iter()
-            .map(|(n, m, v)| (n, (m, v)))
-            .collect();
-        self.optimizer.restore(&state, &moments)?;
+        self.optimizer.restart_schedule();
         self.start = Start::Continued {
             from: path.to_path_buf(),
         };
