@@ -200,7 +200,8 @@ pub fn held_out_mentions(
         held_out: found.len() as u64,
         ..MentionStats::default()
     };
-    let mut all = Vec::new();
+    // (surface, matched form, gold) of every held-out mention with an indexed gold concept.
+    let mut candidates = Vec::new();
     for (surface, matched, cuis) in found.into_values() {
         let mut gold: Vec<u32> = cuis.iter().filter_map(|c| index.concept(c)).collect();
         gold.sort_unstable();
@@ -209,19 +210,28 @@ pub fn held_out_mentions(
             stats.without_indexed_gold += 1;
             continue;
         }
-        let excluded = index.names_with_form_of(matched.as_deref().unwrap_or(&surface));
-        all.push(EvalMention {
+        candidates.push((surface, matched, gold));
+    }
+    if candidates.len() > max {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut keep: Vec<usize> = index::sample(&mut rng, candidates.len(), max).into_vec();
+        keep.sort_unstable();
+        let mut keep = keep.into_iter().peekable();
+        candidates = candidates
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| keep.next_if_eq(&i).map(|_| c))
+            .collect();
+    }
+    // The matched synonym's names are looked up for the evaluated mentions only.
+    let all: Vec<EvalMention> = candidates
+        .into_iter()
+        .map(|(surface, matched, gold)| EvalMention {
+            excluded: index.names_with_form_of(matched.as_deref().unwrap_or(&surface)),
             surface,
             gold,
-            excluded,
-        });
-    }
-    if all.len() > max {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut keep: Vec<usize> = index::sample(&mut rng, all.len(), max).into_vec();
-        keep.sort_unstable();
-        all = keep.into_iter().map(|i| all[i].clone()).collect();
-    }
+        })
+        .collect();
     stats.evaluated = all.len() as u64;
     Ok((all, stats))
 }
