@@ -311,6 +311,7 @@ fn synthetic_batch(
 
     // Mentions of one to three word tokens, cycling through the concepts.
     let mut spans = Vec::new();
+    let mut span_groups = Vec::new();
     let mut span_concepts = Vec::new();
     let words = len.saturating_sub(2);
     if words > 0 && !star_concepts.is_empty() {
@@ -324,6 +325,7 @@ fn synthetic_batch(
                     end: start + width,
                 });
                 span_concepts.push(star_concepts[spans.len() % star_concepts.len()]);
+                span_groups.push(span_groups.len() as u32);
             }
         }
     }
@@ -348,6 +350,7 @@ fn synthetic_batch(
         mlm_positions: masked.positions,
         mlm_labels: masked.labels,
         spans,
+        span_groups,
         span_concepts,
         star_concepts,
         stars,

@@ -432,6 +432,12 @@ impl<'a> PartitionCtx<'a> {
         Ok(dir)
     }
 
+    /// The store's cache folder, shared by every stage and run (content-keyed files that are
+    /// safe to delete).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.shared.store.cache_dir()
+    }
+
     /// The artifact folder of this partition as last committed (an older fingerprint), if any:
     /// lets a stage continue from its previous result (e.g. training with `continue: true`).
     pub fn previous_artifact_dir(&self) -> Option<PathBuf> {

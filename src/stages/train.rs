@@ -120,6 +120,17 @@ pub struct TrainOptions {
     /// Weight of the MLM loss in the total (BALI: 1).
     #[serde(default = "default_weight")]
     pub mlm_weight: f64,
+    /// Freeze the embedding layer (the reference's `--freeze_embs`; default off).
+    #[serde(default)]
+    pub freeze_embeddings: bool,
+    /// Freeze the lowest this many encoder layers (the reference's `--freeze_layers`;
+    /// default 0).
+    #[serde(default)]
+    pub freeze_layers: usize,
+    /// Leave the language model untouched for the first this many steps while the graph
+    /// encoder and read-out warm up (default 0: BALI trains both from the first step).
+    #[serde(default)]
+    pub lm_frozen_steps: u64,
     /// Clip the global gradient norm to this value; unset: no clipping (BALI).
     #[serde(default)]
     pub max_grad_norm: Option<f64>,
@@ -251,8 +262,18 @@ impl TrainOptions {
             max_grad_norm: self.max_grad_norm,
             warmup_ratio: self.warmup_ratio,
             max_warmup_steps: self.warmup_max_steps,
+            frozen_prefixes: self.frozen_prefixes(),
+            lm_frozen_steps: self.lm_frozen_steps,
             ..OptimConfig::default()
         }
+    }
+
+    /// Parameter-name prefixes of what `freeze_embeddings` and `freeze_layers` freeze
+    /// (Hugging Face BERT names).
+    fn frozen_prefixes(&self) -> Vec<String> {
+        let embeddings = self.freeze_embeddings.then(|| "embeddings.".to_string());
+        let layers = (0..self.freeze_layers).map(|i| format!("encoder.layer.{i}."));
+        embeddings.into_iter().chain(layers).collect()
     }
 
     /// Steps of a run over `sentences` training sentences.
@@ -293,6 +314,12 @@ impl StageKind for BaliTrain {
         let model_dir = model_dir.canonicalize().at(&model_dir)?;
         let config = BertConfig::from_file(&model_dir.join("config.json"))?;
         let tokenizer = load_tokenizer(&model_dir)?;
+        if options.freeze_layers > config.num_hidden_layers {
+            return Err(BaliError::Spec(format!(
+                "bali_train options: `freeze_layers` ({}) is more than the model's {} layers",
+                options.freeze_layers, config.num_hidden_layers
+            )));
+        }
         if tokenizer.vocab_size() > config.vocab_size {
             return Err(BaliError::Spec(format!(
                 "{}: the tokenizer has {} tokens but config.json's vocab_size is {}",

@@ -331,7 +331,8 @@ fn batches_are_a_pure_function_of_the_step_and_resample_each_epoch() {
     }
     let first = a.batch(0).unwrap();
     assert!(!first.spans.is_empty() && !first.stars.is_empty());
-    assert_eq!(first.spans.len(), first.span_concepts.len());
+    assert_eq!(first.spans.len(), first.span_groups.len());
+    assert!(first.span_concepts.len() <= first.spans.len());
     assert!(first.names.cols <= 32 && first.names.rows > 0);
     assert!(!first.mlm_positions.is_empty());
     // Every star has at most 3 neighbours, every neighbour a feature row.
@@ -489,6 +490,72 @@ fn every_parameter_changes_after_one_step() {
             );
         }
     }
+}
+
+/// Parameters under `freeze_embeddings`/`freeze_layers` never move; with `lm_frozen_steps`
+/// the language model stays put while the graph side trains.
+#[test]
+fn frozen_parameters_do_not_move() {
+    let inputs = inputs(0.1, false);
+    let graph = |name: &str| ["graph.", "readout.", "mlm."].iter().any(|p| name.starts_with(p));
+    let step_once = |config: OptimConfig| {
+        let model = tiny_model(GraphEncoderKind::Gatv2);
+        let before = snapshot(&model);
+        let optimizer = AdamW::new(&model.varmap, config, 1).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let trainer = Trainer::new(&model, optimizer, Arc::clone(&inputs.data), train_config(1, false));
+        let mut rec = Recorder {
+            rows: Vec::new(),
+            stop_after: None,
+        };
+        trainer.run(dir.path(), &mut rec).unwrap();
+        let after = snapshot(&model);
+        before
+            .into_iter()
+            .map(|(name, old)| {
+                let moved = old != after[&name];
+                (name, moved)
+            })
+            .collect::<BTreeMap<String, bool>>()
+    };
+    // The language model waits a step; the graph side trains from the first.
+    let moved = step_once(OptimConfig {
+        lm_frozen_steps: 1,
+        ..optim(0.0, 0.0)
+    });
+    for (name, &m) in &moved {
+        assert_eq!(m, graph(name), "{name}");
+    }
+    // Embeddings and the first layer frozen; everything else moves.
+    let moved = step_once(OptimConfig {
+        frozen_prefixes: vec!["embeddings.".into(), "encoder.layer.0.".into()],
+        ..optim(0.0, 0.0)
+    });
+    for (name, &m) in &moved {
+        let frozen = name.starts_with("embeddings.") || name.starts_with("encoder.layer.0.");
+        assert_eq!(m, !frozen, "{name}");
+    }
+}
+
+/// BALI draws a node's name afresh for every sample: within one epoch a concept shows
+/// different names at different steps.
+#[test]
+fn names_are_drawn_afresh_at_every_step() {
+    let inputs = inputs(0.1, false);
+    let mut maker = BatchMaker::new(Arc::clone(&inputs.data), batch_config(false)).unwrap();
+    let mut shown: BTreeMap<u32, HashSet<Vec<u32>>> = BTreeMap::new();
+    for step in 0..maker.steps_per_epoch() {
+        let batch = maker.batch(step).unwrap();
+        for (c, star) in batch.star_concepts.iter().zip(&batch.stars) {
+            let r = star.target as usize;
+            let row = batch.names.ids[r * batch.names.cols..(r + 1) * batch.names.cols].to_vec();
+            shown.entry(*c).or_default().insert(row);
+        }
+    }
+    assert!(
+        shown.values().any(|names| names.len() > 1),
+        "every concept showed one name for the whole epoch"
+    );
 }
 
 #[test]
@@ -658,15 +725,17 @@ fn nothing_held_out_is_recorded_not_a_failure() {
     run(&yaml, dir.path()).unwrap();
     let store = Store::open(dir.path()).unwrap();
     let eval = all_rows(&store, "evaluate");
-    assert_eq!(eval.num_rows(), 2);
+    // base and aligned, for dev and test, all and unseen items.
+    assert_eq!(eval.num_rows(), 8);
     assert!(eval
-        .column(1)
+        .column_by_name("mentions")
+        .unwrap()
         .as_primitive::<Int64Type>()
         .values()
         .iter()
         .all(|&n| n == 0));
-    for col in ["acc_at_1", "acc_at_5"] {
-        assert_eq!(eval.column_by_name(col).unwrap().null_count(), 2, "{col}");
+    for col in ["acc_at_1", "acc_at_5", "delta_at_1", "p_value"] {
+        assert_eq!(eval.column_by_name(col).unwrap().null_count(), 8, "{col}");
     }
 }
 
@@ -675,7 +744,10 @@ fn eval_options_reject_unknown_fields() {
     use crate::stages::eval_linking::{EvalLinking, EvalOptions};
     assert!(serde_json::from_str::<EvalOptions>(r#"{"k": [1, 5]}"#).is_err());
     let example: EvalOptions = serde_saphyr::from_str(EvalLinking::EXAMPLE).unwrap();
-    assert_eq!(example.max_mentions, 10_000);
+    assert_eq!((example.max_items, example.mixes.as_slice()), (20_000, &[0.5][..]));
+    // The option's earlier name still reads.
+    let old: EvalOptions = serde_json::from_str(r#"{"max_mentions": 7}"#).unwrap();
+    assert_eq!(old.max_items, 7);
 }
 
 /// Dropout draws come from the saved stream: two models with the same seed compute the same

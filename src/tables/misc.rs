@@ -11,7 +11,7 @@ pub const REJECTS_DESCRIPTION: &str =
 pub const TRAIN_METRICS_DESCRIPTION: &str = "Training metrics, one row per logged optimiser step";
 /// What a `linking_eval` table holds.
 pub const LINKING_EVAL_DESCRIPTION: &str =
-    "Zero-shot entity linking accuracy of the base and the aligned model";
+    "Zero-shot entity linking of held-out items (dev and test, all and unseen): base vs aligned, with the paired difference, its interval and p";
 
 /// Schema of `rejects`.
 pub fn rejects_schema() -> SchemaRef {
@@ -105,12 +105,35 @@ pub fn linking_eval_schema() -> SchemaRef {
     table(
         LINKING_EVAL_DESCRIPTION,
         vec![
-            col("model", DataType::Utf8, false, "base or aligned"),
+            col(
+                "model",
+                DataType::Utf8,
+                false,
+                "base, aligned, or mixA (base and aligned weights interpolated with share A of the aligned)",
+            ),
+            col(
+                "protocol",
+                DataType::Utf8,
+                false,
+                "string (the item's surface embedded alone) or sentence (its first mention embedded in its sentence)",
+            ),
+            col(
+                "split",
+                DataType::Utf8,
+                false,
+                "dev (for choosing settings) or test (reported): halves of the held-out articles",
+            ),
+            col(
+                "items",
+                DataType::Utf8,
+                false,
+                "all, or unseen (surfaces that never occur as a mention in a training sentence)",
+            ),
             col(
                 "mentions",
                 DataType::Int64,
                 false,
-                "Held-out mentions evaluated",
+                "Items evaluated: distinct (normalised surface, gold concept) pairs",
             ),
             col(
                 "concepts",
@@ -128,13 +151,49 @@ pub fn linking_eval_schema() -> SchemaRef {
                 "acc_at_1",
                 DataType::Float64,
                 true,
-                "Share of mentions whose top-ranked concept is gold (null when no mention was held out)",
+                "Share of items whose top-ranked concept is gold (null when there is no item)",
             ),
             col(
                 "acc_at_5",
                 DataType::Float64,
                 true,
-                "Share of mentions with a gold concept in the top 5 (null when no mention was held out)",
+                "Share of items with the gold concept in the top 5 (null when there is no item)",
+            ),
+            col(
+                "delta_at_1",
+                DataType::Float64,
+                true,
+                "Acc@1 of this model minus the base's on the same items (null on the base row)",
+            ),
+            col(
+                "delta_low",
+                DataType::Float64,
+                true,
+                "Lower end of the 95% paired-bootstrap interval of delta_at_1 (10,000 resamples)",
+            ),
+            col(
+                "delta_high",
+                DataType::Float64,
+                true,
+                "Upper end of the 95% paired-bootstrap interval of delta_at_1",
+            ),
+            col(
+                "p_value",
+                DataType::Float64,
+                true,
+                "McNemar's exact two-sided p-value of this model against the base at Acc@1",
+            ),
+            col(
+                "dropped_ambiguous",
+                DataType::Int64,
+                false,
+                "Held-out surfaces left out because their mentions carry more than one concept (whole evaluation)",
+            ),
+            col(
+                "dropped_unfindable",
+                DataType::Int64,
+                false,
+                "Held-out surfaces left out because the gold concept has no name besides the matched synonym (whole evaluation)",
             ),
         ],
     )

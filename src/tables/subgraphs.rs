@@ -41,7 +41,7 @@ pub fn schema() -> SchemaRef {
                 "sampled",
                 list_of(item(DataType::Int32)),
                 false,
-                "Indices into neighbors of the seeded epoch-0 sample (up to max_neighbors, uniform without replacement, ascending); epoch e is stages::subgraphs::sample_neighbors(seed, e, cui, len(neighbors), max_neighbors)",
+                "Indices into neighbors of the seeded first draw (up to max_neighbors, uniform without replacement, ascending); the trainer draws afresh at every step s: stages::subgraphs::sample_neighbors(seed, s, cui, len(neighbors), max_neighbors)",
             ),
         ],
     )

@@ -5,14 +5,17 @@
 //! seeded permutation of all training sentences, and the step takes the next `batch_size` of
 //! them (the last batch of an epoch may be smaller). Everything random in a batch is drawn from
 //! streams keyed by its inputs: the order by (seed, epoch), the MLM corruption by (seed, step),
-//! the neighbour sample and node names by the shared sampler's (seed, epoch, concept, node).
+//! the neighbour sample and node names by the shared sampler's (seed, step, concept, node).
 //! A resumed run therefore needs no loader state: the batch of step `s` is the same whenever
 //! and wherever it is built.
 //!
 //! One batch holds: the masked sentences padded to the longest one, the MLM targets, one
 //! mention span per (mention, concept) pair whose concept has a name, and one star per
-//! distinct such concept (first-seen order): the target plus up to `max_neighbors` neighbours
-//! re-sampled per epoch, each node represented by one of its names drawn per epoch. A name
+//! distinct such concept (first-seen order): the target plus up to `max_neighbors` neighbours,
+//! each node represented by one of its names. Neighbours and names are drawn afresh for every
+//! batch, as the reference draws them for every sample (`random.sample` / `random.choice` in
+//! its dataset): a concept shows a different name from step to step, not the same one for a
+//! whole epoch (which often was the mention's own surface, making the pairing trivial). A name
 //! drawn by several nodes is encoded once ([`crate::train::graph::Star`] rows may repeat).
 //! One g_v per distinct concept rather than per mention keeps the name encoder, the dominant
 //! cost (BALI.md), proportional to the concepts of the batch; NT-Xent is multi-positive, so two
@@ -134,7 +137,10 @@ pub struct HostBatch {
     pub mlm_labels: Vec<u32>,
     /// One span per aligned (mention, concept) pair.
     pub spans: Vec<TokenSpan>,
-    /// The concept of each span.
+    /// The pooled mention of each span: spans of one (sentence, concept) pool together, as
+    /// the reference pools one vector per concept per sentence.
+    pub span_groups: Vec<u32>,
+    /// The concept of each pooled mention.
     pub span_concepts: Vec<u32>,
     /// The concept of each star (distinct, first-seen order).
     pub star_concepts: Vec<u32>,
@@ -240,9 +246,12 @@ impl BatchMaker {
             &mut keyed_stream(b"bali/train/mlm", c.seed, step),
         );
 
-        // Mention spans of concepts that have a name, and the distinct such concepts.
+        // Mention spans of concepts that have a name, pooled per (sentence, concept), and the
+        // distinct such concepts.
         let mut spans = Vec::new();
+        let mut span_groups = Vec::new();
         let mut span_concepts = Vec::new();
+        let mut groups: HashMap<(usize, u32), u32> = HashMap::new();
         let mut star_concepts: Vec<u32> = Vec::new();
         let mut seen: HashSet<u32> = HashSet::new();
         for (row, &i) in rows.iter().enumerate() {
@@ -261,7 +270,12 @@ impl BatchMaker {
                         start: m.start as usize,
                         end: m.end as usize,
                     });
-                    span_concepts.push(concept);
+                    let next = span_concepts.len() as u32;
+                    let group = *groups.entry((row, concept)).or_insert_with(|| {
+                        span_concepts.push(concept);
+                        next
+                    });
+                    span_groups.push(group);
                     if seen.insert(concept) {
                         star_concepts.push(concept);
                     }
@@ -269,7 +283,7 @@ impl BatchMaker {
             }
         }
 
-        // Stars: target and sampled neighbours, each with a name drawn for this epoch.
+        // Stars: target and sampled neighbours, each with a name drawn for this step.
         let mut name_rows: HashMap<usize, u32> = HashMap::new();
         let mut name_order: Vec<usize> = Vec::new();
         let mut stars = Vec::with_capacity(star_concepts.len());
@@ -281,7 +295,7 @@ impl BatchMaker {
                 let names = data.concept_names.row(node as usize);
                 pick_name(
                     c.seed,
-                    epoch,
+                    step,
                     target_cui,
                     data.concept_ids.cui(node),
                     names.len(),
@@ -298,7 +312,7 @@ impl BatchMaker {
                 let stored = data.neighbours.row(row as usize);
                 for k in sample_neighbors(
                     c.seed,
-                    epoch,
+                    step,
                     target_cui,
                     stored.len() as u32,
                     c.max_neighbors,
@@ -372,6 +386,7 @@ impl BatchMaker {
             mlm_positions: masked.positions,
             mlm_labels: masked.labels,
             spans,
+            span_groups,
             span_concepts,
             star_concepts,
             stars,

@@ -199,7 +199,12 @@ impl BaliModel {
         let mut total = (&mlm * config.mlm_weight)?;
         let mut align_value = 0.0;
         if !batch.spans.is_empty() && !batch.star_concepts.is_empty() {
-            let mentions = pool_spans(&hidden, &batch.spans)?;
+            let mentions = pool_spans(
+                &hidden,
+                &batch.spans,
+                &batch.span_groups,
+                batch.span_concepts.len(),
+            )?;
             let nodes = self.graph_states(batch, rng)?;
             let align = alignment_loss(
                 &mentions,

@@ -57,6 +57,13 @@ pub struct OptimConfig {
     pub warmup_ratio: f64,
     /// ... but never more than this many steps (BALI: 10,000).
     pub max_warmup_steps: u64,
+    /// Name prefixes of parameters that are never updated (frozen embeddings or layers, as
+    /// the reference's `--freeze_embs` and `--freeze_layers`).
+    pub frozen_prefixes: Vec<String>,
+    /// The language-model group is not updated during the first this many steps, so the graph
+    /// encoder and the read-out start from something better than random before their
+    /// gradients reach the pretrained weights (0: from the first step, BALI).
+    pub lm_frozen_steps: u64,
 }
 
 impl Default for OptimConfig {
@@ -72,6 +79,8 @@ impl Default for OptimConfig {
             max_grad_norm: None,
             warmup_ratio: 0.1,
             max_warmup_steps: 10_000,
+            frozen_prefixes: Vec::new(),
+            lm_frozen_steps: 0,
         }
     }
 }
@@ -189,6 +198,8 @@ struct Param {
     name: String,
     var: Var,
     group: usize,
+    /// Never updated ([`OptimConfig::frozen_prefixes`]).
+    frozen: bool,
     steps: u64,
     moments: Moments,
 }
@@ -255,6 +266,10 @@ impl AdamW {
                 };
                 let moments = zero_moments(&var, fused)?;
                 Ok(Param {
+                    frozen: config
+                        .frozen_prefixes
+                        .iter()
+                        .any(|p| name.starts_with(p.as_str())),
                     name,
                     var,
                     group,
@@ -329,8 +344,12 @@ impl AdamW {
 
         let c = &self.config;
         let mut updated = 0;
+        let lm_frozen = self.step < c.lm_frozen_steps;
         for (param, grad) in self.params.iter_mut().zip(present) {
             let Some(grad) = grad else { continue };
+            if param.frozen || (lm_frozen && param.group == GROUP_LM) {
+                continue;
+            }
             param.steps += 1;
             let lr = if param.group == GROUP_GRAPH {
                 lr_graph

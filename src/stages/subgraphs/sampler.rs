@@ -1,21 +1,21 @@
 //! The seeded samplers shared by the `subgraphs` stage and the trainer.
 //!
-//! BALI re-samples each target's neighbours every time the sample is drawn (every epoch), and
-//! represents every node by one of its English names drawn at random per draw. For a run to be
-//! reproducible, and for any epoch to be re-drawn without replaying the ones before it (resuming
-//! a checkpoint mid-run), each draw is a pure function of its inputs: the random stream is
-//! seeded by a blake3 hash of (purpose, seed, epoch, concept, node), so there is no sampler state
-//! to save. Different purposes (the neighbour sample, the stored subset of a huge
-//! neighbourhood, a node's name) use different streams, so they are independent of each other.
+//! BALI re-samples each target's neighbours every time a sample is drawn, and represents every
+//! node by one of its English names drawn at random per draw. For a run to be reproducible,
+//! and for any draw to be repeated without replaying the ones before it (resuming a checkpoint
+//! mid-run), each draw is a pure function of its inputs: the random stream is seeded by a
+//! blake3 hash of (purpose, seed, draw, concept, node), so there is no sampler state to save.
+//! Different purposes (the neighbour sample, the stored subset of a huge neighbourhood, a
+//! node's name) use different streams, so they are independent of each other.
 //!
-//! The `subgraphs` stage stores the epoch-0 sample; the trainer calls [`sample_neighbors`] with
-//! the epoch it is in, and so draws exactly what the stage would have drawn.
+//! The trainer draws once per training step (`draw` = the step); the `subgraphs` stage stores
+//! draw 0, the sample of the first step.
 
 use rand::seq::index;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Stream of the per-epoch neighbour sample.
+/// Stream of the per-draw neighbour sample.
 const NEIGHBORS: &[u8] = b"bali/subgraphs/neighbors";
 /// Stream of the subset kept when a neighbourhood exceeds the stored cap.
 const STORED: &[u8] = b"bali/subgraphs/stored";
@@ -24,11 +24,11 @@ const NAME: &[u8] = b"bali/subgraphs/name";
 
 /// A random stream determined by its inputs alone. Lengths are hashed in front of the strings
 /// so that no two different (concept, node) pairs can produce the same hash input.
-fn stream(purpose: &[u8], seed: u64, epoch: u64, concept: &str, node: &str) -> ChaCha8Rng {
+fn stream(purpose: &[u8], seed: u64, draw_key: u64, concept: &str, node: &str) -> ChaCha8Rng {
     let mut hasher = blake3::Hasher::new();
     hasher.update(purpose);
     hasher.update(&seed.to_le_bytes());
-    hasher.update(&epoch.to_le_bytes());
+    hasher.update(&draw_key.to_le_bytes());
     hasher.update(&(concept.len() as u64).to_le_bytes());
     hasher.update(concept.as_bytes());
     hasher.update(&(node.len() as u64).to_le_bytes());
@@ -50,25 +50,26 @@ fn draw(mut rng: ChaCha8Rng, n: u32, k: u32) -> Vec<u32> {
     picked
 }
 
-/// The neighbours of `concept` sampled for `epoch`: up to `k` indices into its stored
+/// The neighbours of `concept` sampled for draw `draw_key` (the trainer's step): up to `k`
+/// indices into its stored
 /// neighbourhood of `neighborhood` entries, uniform without replacement, sorted ascending.
 ///
 /// Every k-subset is equally likely, and the draw depends only on the arguments: the same
-/// (seed, epoch, concept, neighborhood, k) always gives the same indices, on any machine and in
-/// any order of calls. BALI's default is `k = 3`, re-drawn each epoch.
+/// (seed, draw, concept, neighborhood, k) always gives the same indices, on any machine and in
+/// any order of calls. BALI's default is `k = 3`, re-drawn for every sample.
 pub fn sample_neighbors(
     seed: u64,
-    epoch: u64,
+    draw_key: u64,
     concept: &str,
     neighborhood: u32,
     k: u32,
 ) -> Vec<u32> {
-    draw(stream(NEIGHBORS, seed, epoch, concept, ""), neighborhood, k)
+    draw(stream(NEIGHBORS, seed, draw_key, concept, ""), neighborhood, k)
 }
 
 /// The subset of the `hop`-hop ring of `concept` (`neighborhood` entries) that is stored when
 /// the ring does not fit the cap: a seeded uniform sample of `cap` entries, independent of
-/// every epoch's [`sample_neighbors`] draw.
+/// every [`sample_neighbors`] draw.
 pub(crate) fn stored_subset(
     seed: u64,
     hop: u32,
@@ -83,16 +84,23 @@ pub(crate) fn stored_subset(
     )
 }
 
-/// Which of its `names` names represents `node` in the subgraph of `target` drawn at `epoch`:
+/// Which of its `names` names represents `node` in the subgraph of `target` at draw
+/// `draw_key` (the trainer's step):
 /// uniform over `0..names`, `None` when the node has no name.
 ///
 /// The target takes part in the key so that a node shared by two subgraphs may show different
 /// names in each, as in BALI, where every node of every drawn subgraph gets a fresh name.
-pub fn pick_name(seed: u64, epoch: u64, target: &str, node: &str, names: usize) -> Option<usize> {
+pub fn pick_name(
+    seed: u64,
+    draw_key: u64,
+    target: &str,
+    node: &str,
+    names: usize,
+) -> Option<usize> {
     if names == 0 {
         return None;
     }
-    Some(stream(NAME, seed, epoch, target, node).random_range(0..names))
+    Some(stream(NAME, seed, draw_key, target, node).random_range(0..names))
 }
 
 #[cfg(test)]

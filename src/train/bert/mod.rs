@@ -325,25 +325,44 @@ pub struct TokenSpan {
     pub end: usize,
 }
 
-/// Mean of `hidden` `[B, T, d]` over each span: `[spans, d]`, BALI's mention representation.
+/// Mean of `hidden` `[B, T, d]` over the tokens of each group of spans: `[outputs, d]`, BALI's
+/// mention representation. `groups[i]` is the output row of span `i`; a group's spans are
+/// averaged over all their tokens together (the reference pools one vector per (sentence,
+/// concept), over every token of that concept's mentions in the sentence).
 ///
-/// Gathers the spans' rows and sums them per span with `index_add`, so the cost grows with the
+/// Gathers the spans' rows and sums them per group with `index_add`, so the cost grows with the
 /// number of tokens inside spans, not with spans x batch tokens.
-pub fn pool_spans(hidden: &Tensor, spans: &[TokenSpan]) -> Result<Tensor> {
+pub fn pool_spans(
+    hidden: &Tensor,
+    spans: &[TokenSpan],
+    groups: &[u32],
+    outputs: usize,
+) -> Result<Tensor> {
     let (b, t, d) = hidden.dims3()?;
-    let mut rows = Vec::new();
-    let mut owner = Vec::new();
-    let mut weight = Vec::new();
-    for (i, s) in spans.iter().enumerate() {
+    if groups.len() != spans.len() || groups.iter().any(|&g| g as usize >= outputs) {
+        return Err(BaliError::Internal(format!(
+            "{} span groups for {} spans and {outputs} outputs",
+            groups.len(),
+            spans.len()
+        )));
+    }
+    let mut tokens = vec![0usize; outputs];
+    for (s, &g) in spans.iter().zip(groups) {
         if s.row >= b || s.start >= s.end || s.end > t {
             return Err(BaliError::Internal(format!(
                 "token span {s:?} is empty or outside a batch of {b} x {t} tokens"
             )));
         }
-        let w = 1.0 / (s.end - s.start) as f64;
+        tokens[g as usize] += s.end - s.start;
+    }
+    let mut rows = Vec::new();
+    let mut owner = Vec::new();
+    let mut weight = Vec::new();
+    for (s, &g) in spans.iter().zip(groups) {
+        let w = 1.0 / tokens[g as usize] as f64;
         for j in s.start..s.end {
             rows.push((s.row * t + j) as u32);
-            owner.push(i as u32);
+            owner.push(g);
             weight.push(w);
         }
     }
@@ -356,7 +375,7 @@ pub fn pool_spans(hidden: &Tensor, spans: &[TokenSpan]) -> Result<Tensor> {
         .reshape((b * t, d))?
         .index_select(&rows, 0)?
         .broadcast_mul(&weight)?;
-    let zeros = Tensor::zeros((spans.len(), d), hidden.dtype(), dev)?;
+    let zeros = Tensor::zeros((outputs, d), hidden.dtype(), dev)?;
     Ok(zeros.index_add(&owner, &picked, 0)?)
 }
 

@@ -158,35 +158,30 @@ fn pooling_averages_the_right_tokens_and_differentiates() -> Result<()> {
             end: 3,
         },
     ];
-    let mentions: Vec<Vec<f64>> = pool_spans(h.as_tensor(), &spans)?.to_vec2()?;
+    let mentions: Vec<Vec<f64>> = pool_spans(h.as_tensor(), &spans, &[0, 1, 2], 3)?.to_vec2()?;
     for k in 0..3 {
         assert!((mentions[0][k] - (rows[1][1][k] + rows[1][2][k]) / 2.0).abs() < 1e-12);
         assert!((mentions[1][k] - rows[0][2][k]).abs() < 1e-12);
         assert_eq!(mentions[0][k], mentions[2][k]);
     }
-    assert!(pool_spans(
-        h.as_tensor(),
-        &[TokenSpan {
-            row: 0,
-            start: 2,
-            end: 2
-        }]
-    )
-    .is_err());
-    assert!(pool_spans(
-        h.as_tensor(),
-        &[TokenSpan {
-            row: 2,
-            start: 0,
-            end: 1
-        }]
-    )
-    .is_err());
+    // Spans of one group are averaged over all their tokens together.
+    let grouped: Vec<Vec<f64>> = pool_spans(h.as_tensor(), &spans, &[0, 0, 1], 2)?.to_vec2()?;
+    for k in 0..3 {
+        let three = (rows[1][1][k] + rows[1][2][k] + rows[0][2][k]) / 3.0;
+        assert!((grouped[0][k] - three).abs() < 1e-12);
+        assert_eq!(grouped[1][k], mentions[2][k]);
+    }
+    let one = |row, start, end| [TokenSpan { row, start, end }];
+    assert!(pool_spans(h.as_tensor(), &one(0, 2, 2), &[0], 1).is_err());
+    assert!(pool_spans(h.as_tensor(), &one(2, 0, 1), &[0], 1).is_err());
+    assert!(pool_spans(h.as_tensor(), &one(0, 0, 1), &[1], 1).is_err());
 
     let w = fixed_weights(&[3, 3], 8, &dev)?;
     let w2 = fixed_weights(&[2, 3], 9, &dev)?;
     let loss = || -> Result<Tensor> {
-        let a = pool_spans(h.as_tensor(), &spans)?.mul(&w)?.sum_all()?;
+        let a = pool_spans(h.as_tensor(), &spans, &[0, 1, 2], 3)?
+            .mul(&w)?
+            .sum_all()?;
         let b = mean_pool(h.as_tensor(), &mask)?.mul(&w2)?.sum_all()?;
         Ok((a + b)?)
     };

@@ -1,37 +1,35 @@
 //! Zero-shot entity linking by nearest neighbour, BALI's test of entity representations.
 //!
 //! Protocol (decided here, see BALI.md "Evaluation"): every concept name in the chosen
-//! languages and every held-out mention *string* (its surface text, not its sentence) are
+//! languages and every evaluation item's *string* (its surface text, not its sentence) are
 //! embedded by the encoder as `[CLS] text [SEP]` (at most [`MAX_TOKENS`] tokens), mean-pooled
-//! over all tokens and L2-normalised; a concept's score for a mention is the largest cosine
-//! similarity over its names; Acc@k is the share of mentions with a gold concept among the k
-//! best. Embedding the mention string rather than its context is the protocol of the
-//! biomedical entity-linking benchmarks BALI reports on (SapBERT's): it measures how well the
-//! encoder places synonyms of one concept together, which is what the alignment trains.
+//! over all tokens and L2-normalised; a concept's score for an item is the largest cosine
+//! similarity over its names; Acc@k is the share of items with the gold concept among the k
+//! best. Embedding the string rather than its context is the protocol of the biomedical
+//! entity-linking benchmarks BALI reports on (SapBERT's): it measures how well the encoder
+//! places synonyms of one concept together, which is what the alignment trains.
 //!
-//! The mention's own matched synonym is removed from the index for that mention: the names
-//! whose normalised form (the dictionary's normalisation, case folded) equals the form the
-//! linker matched (or, for imported mentions, the surface's). Otherwise a dictionary-linked
-//! mention would find its exact string among the names and the test would be trivial. A gold
-//! concept whose only name is that synonym can then not be found: such mentions stay in the
-//! denominator, as in the zero-shot protocol.
+//! The items ([`items`]) are distinct (normalised surface, gold concept) pairs of the held-out
+//! articles, split into `dev` and `test`. The item's own matched synonym is removed from the
+//! index for that item: the names whose normalised form (the dictionary's normalisation, case
+//! folded) equals the form the linker matched (or, for imported mentions, the surface's).
+//! Otherwise a dictionary-linked mention would find its exact string among the names and the
+//! test would be trivial. Items whose gold concept has no other name are dropped as
+//! unfindable. Base and aligned model are compared on the same items ([`paired`]).
 
-use std::collections::{BTreeMap, HashMap};
+pub mod items;
+pub mod paired;
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::{Int32Type, Int64Type};
+use std::collections::HashMap;
+
+use arrow::array::AsArray;
 use candle_core::{Device, Tensor};
-use rand::seq::index;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::batch::Padded;
 use super::bert::{mean_pool, Bert, Mode};
-use super::holdout::Holdout;
 use crate::engine::Table;
-use crate::error::{BaliError, Result};
-use crate::stages::current::CurrentArticles;
+use crate::error::Result;
 use crate::stages::dictionary::normalize::normalize_name;
 use crate::stages::samples::Tokenizer;
 
@@ -79,6 +77,11 @@ impl NameIndex {
                 }
             }
         }
+        Ok(NameIndex::from_pairs(pairs))
+    }
+
+    /// The index of (concept id, name) pairs, in any order, duplicates allowed.
+    pub fn from_pairs(mut pairs: Vec<(String, String)>) -> NameIndex {
         pairs.sort();
         pairs.dedup();
         let mut index = NameIndex::default();
@@ -95,7 +98,14 @@ impl NameIndex {
             index.names.push(name);
             index.name_concept.push(concept);
         }
-        Ok(index)
+        index
+    }
+
+    /// The name ids of `concept` (contiguous, see [`NameIndex::name_concept`]).
+    pub fn names_of(&self, concept: u32) -> std::ops::Range<usize> {
+        let start = self.name_concept.partition_point(|&c| c < concept);
+        let end = self.name_concept.partition_point(|&c| c <= concept);
+        start..end
     }
 
     /// The id of a concept, if it has a name in the index.
@@ -128,114 +138,6 @@ pub struct EvalMention {
     pub excluded: Vec<u32>,
 }
 
-/// What [`held_out_mentions`] found.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MentionStats {
-    /// Distinct held-out mentions (current records only, when the articles were given).
-    pub held_out: u64,
-    /// Of those, mentions without any gold concept in the index (not evaluated).
-    pub without_indexed_gold: u64,
-    /// Mentions evaluated (after sampling down to the maximum).
-    pub evaluated: u64,
-}
-
-/// The held-out mentions of `mentions` (one per sentence mention, with all its candidate
-/// concepts as gold), sampled down to `max` with `seed` when there are more.
-pub fn held_out_mentions(
-    mentions: &Table,
-    index: &NameIndex,
-    holdout: &Holdout,
-    current: Option<&CurrentArticles>,
-    max: usize,
-    seed: u64,
-) -> Result<(Vec<EvalMention>, MentionStats)> {
-    type Key = (String, i64, i64, i32, i32);
-    let mut found: BTreeMap<Key, (String, Option<String>, Vec<String>)> = BTreeMap::new();
-    let columns = [
-        "pmid",
-        "sentence_index",
-        "mention_index",
-        "surface",
-        "cui",
-        "matched",
-        "source_file",
-        "article_index",
-    ];
-    for batch in mentions.scan_columns(&columns)? {
-        let batch = batch?;
-        let pmid = batch.column(0).as_primitive::<Int64Type>();
-        let sentence = batch.column(1).as_primitive::<Int32Type>();
-        let mention = batch.column(2).as_primitive::<Int32Type>();
-        let surface = batch.column(3).as_string::<i32>();
-        let cui = batch.column(4).as_string::<i32>();
-        let matched = batch.column(5).as_string::<i32>();
-        let file = batch.column(6).as_string::<i32>();
-        let article = batch.column(7).as_primitive::<Int64Type>();
-        for i in 0..batch.num_rows() {
-            let p = pmid.value(i);
-            if !holdout.is_held_out(p) {
-                continue;
-            }
-            if current.is_some_and(|c| !c.is_current(p, file.value(i), article.value(i))) {
-                continue;
-            }
-            let key = (
-                file.value(i).to_string(),
-                article.value(i),
-                p,
-                sentence.value(i),
-                mention.value(i),
-            );
-            let entry = found.entry(key).or_insert_with(|| {
-                (
-                    surface.value(i).to_string(),
-                    matched.is_valid(i).then(|| matched.value(i).to_string()),
-                    Vec::new(),
-                )
-            });
-            entry.2.push(cui.value(i).to_string());
-        }
-    }
-    let mut stats = MentionStats {
-        held_out: found.len() as u64,
-        ..MentionStats::default()
-    };
-    // (surface, matched form, gold) of every held-out mention with an indexed gold concept.
-    let mut candidates = Vec::new();
-    for (surface, matched, cuis) in found.into_values() {
-        let mut gold: Vec<u32> = cuis.iter().filter_map(|c| index.concept(c)).collect();
-        gold.sort_unstable();
-        gold.dedup();
-        if gold.is_empty() {
-            stats.without_indexed_gold += 1;
-            continue;
-        }
-        candidates.push((surface, matched, gold));
-    }
-    if candidates.len() > max {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut keep: Vec<usize> = index::sample(&mut rng, candidates.len(), max).into_vec();
-        keep.sort_unstable();
-        let mut keep = keep.into_iter().peekable();
-        candidates = candidates
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, c)| keep.next_if_eq(&i).map(|_| c))
-            .collect();
-    }
-    // The matched synonym's names are looked up for the evaluated mentions only.
-    let all: Vec<EvalMention> = candidates
-        .into_iter()
-        .map(|(surface, matched, gold)| EvalMention {
-            excluded: index.names_with_form_of(matched.as_deref().unwrap_or(&surface)),
-            surface,
-            gold,
-        })
-        .collect();
-    stats.evaluated = all.len() as u64;
-    Ok((all, stats))
-}
-
 /// `texts` tokenised as `[CLS] text [SEP]`, at most `max_tokens` tokens each, in parallel.
 /// Done once and embedded by every model that shares the tokenizer.
 pub fn tokenize(tokenizer: &Tokenizer, texts: &[&str], max_tokens: usize) -> Result<Vec<Vec<u32>>> {
@@ -255,27 +157,82 @@ pub fn embed(
     batch_size: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
+    let rows: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+    embed_pooled(bert, &rows, None, pad, batch_size, device)
+}
+
+/// A mention in its sentence: the sentence's token ids (`[CLS] ... [SEP]`) and the mention's
+/// sub-token span `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InSentence {
+    /// The sentence's token ids.
+    pub ids: Vec<u32>,
+    /// First sub-token of the mention.
+    pub start: usize,
+    /// One past its last sub-token.
+    pub end: usize,
+}
+
+/// L2-normalised embeddings of mentions in their sentences: the whole sentence is encoded and
+/// the mention's sub-tokens are averaged (what the alignment trains), in evaluation mode.
+pub fn embed_in_sentence(
+    bert: &Bert,
+    mentions: &[InSentence],
+    pad: u32,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
+    let rows: Vec<&[u32]> = mentions.iter().map(|m| m.ids.as_slice()).collect();
+    let spans: Vec<(usize, usize)> = mentions.iter().map(|m| (m.start, m.end)).collect();
+    embed_pooled(bert, &rows, Some(&spans), pad, batch_size, device)
+}
+
+/// Encodes `rows` sorted by length, `batch_size` at a time, and mean-pools each over its
+/// tokens, or over `spans[i]` when given; L2-normalised, in the order of `rows`.
+fn embed_pooled(
+    bert: &Bert,
+    rows: &[&[u32]],
+    spans: Option<&[(usize, usize)]>,
+    pad: u32,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
     let d = bert.config().hidden_size;
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by_key(|&i| (ids[i].len(), i));
-    let mut out = vec![0f32; ids.len() * d];
+    let max = bert.config().max_position_embeddings;
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| (rows[i].len(), i));
+    let mut out = vec![0f32; rows.len() * d];
     for chunk in order.chunks(batch_size.max(1)) {
-        let padded = Padded::new(chunk.iter().map(|&i| ids[i].as_slice()), pad, usize::MAX);
+        let padded = Padded::new(chunk.iter().map(|&i| rows[i]), pad, max);
         let shape = (padded.rows, padded.cols);
         let flat = Tensor::from_vec(padded.ids, shape, device)?;
+        let pool_mask = match spans {
+            None => padded.mask.clone(),
+            Some(spans) => {
+                let mut m = vec![0u32; padded.rows * padded.cols];
+                for (r, &i) in chunk.iter().enumerate() {
+                    let (start, end) = spans[i];
+                    for t in start.min(padded.cols)..end.min(padded.cols) {
+                        m[r * padded.cols + t] = 1;
+                    }
+                }
+                m
+            }
+        };
         let mask = Tensor::from_vec(padded.mask, shape, device)?;
+        let pool_mask = Tensor::from_vec(pool_mask, shape, device)?;
         let states = bert.forward(&flat, None, &mask, &mut Mode::Eval)?;
-        let pooled = mean_pool(&states, &mask)?;
+        let pooled = mean_pool(&states, &pool_mask)?;
         let norm = pooled
             .sqr()?
             .sum_keepdim(1)?
             .sqrt()?
             .clamp(1e-12, f64::INFINITY)?;
-        let rows: Vec<Vec<f32>> = pooled
+        let vectors: Vec<Vec<f32>> = pooled
             .broadcast_div(&norm)?
             .to_dtype(candle_core::DType::F32)?
             .to_vec2()?;
-        for (&i, row) in chunk.iter().zip(rows) {
+        for (&i, row) in chunk.iter().zip(vectors) {
             out[i * d..(i + 1) * d].copy_from_slice(&row);
         }
     }
@@ -285,33 +242,49 @@ pub fn embed(
 /// Acc@1 and Acc@5.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Accuracy {
-    /// Share of mentions whose best concept is gold.
+    /// Share of items whose best concept is gold.
     pub at_1: f64,
-    /// Share of mentions with a gold concept among the 5 best.
+    /// Share of items with a gold concept among the 5 best.
     pub at_5: f64,
 }
 
-/// Ranks the concepts of `index` for every mention by cosine similarity (max over a
-/// concept's names, the mention's excluded names left out) and scores the ranking.
-/// `names` and `queries` are the L2-normalised embeddings from [`embed`], in the order of
-/// `index.names` and `mentions`.
-pub fn accuracy(
+impl Accuracy {
+    /// Accuracy from the 0-based rank of each item's gold concept (`None`: not among the
+    /// [`KS`] best); `None` when there is no item.
+    pub fn from_ranks<'r>(ranks: impl IntoIterator<Item = &'r Option<usize>>) -> Option<Accuracy> {
+        let (mut n, mut at_1, mut at_5) = (0usize, 0usize, 0usize);
+        for rank in ranks {
+            n += 1;
+            at_1 += usize::from(rank.is_some_and(|r| r < KS[0]));
+            at_5 += usize::from(rank.is_some_and(|r| r < KS[1]));
+        }
+        (n > 0).then(|| Accuracy {
+            at_1: at_1 as f64 / n as f64,
+            at_5: at_5 as f64 / n as f64,
+        })
+    }
+}
+
+/// Ranks the concepts of `index` for every query by cosine similarity (max over a concept's
+/// names, the query's excluded names left out) and returns the 0-based rank of the best gold
+/// concept when it is among the [`KS`] best. `names` and `queries` are the L2-normalised
+/// embeddings from [`embed`], in the order of `index.names` and `mentions`.
+pub fn gold_ranks(
     index: &NameIndex,
-    mentions: &[EvalMention],
+    mentions: &[&EvalMention],
     names: &[f32],
     queries: &[f32],
     d: usize,
-) -> Result<Accuracy> {
+) -> Result<Vec<Option<usize>>> {
     let n = index.names.len();
+    let mut out = Vec::with_capacity(mentions.len());
     if mentions.is_empty() || n == 0 {
-        return Err(BaliError::Spec(
-            "nothing to evaluate: no held-out mention with a gold concept in the index".into(),
-        ));
+        out.resize(mentions.len(), None);
+        return Ok(out);
     }
     let cpu = Device::Cpu;
     let name_matrix = Tensor::from_slice(names, (n, d), &cpu)?.t()?.contiguous()?;
     let k_max = *KS.iter().max().unwrap_or(&1);
-    let mut hits = [0u64; KS.len()];
     const CHUNK: usize = 256;
     for (c, chunk) in mentions.chunks(CHUNK).enumerate() {
         let rows = chunk.len();
@@ -361,19 +334,9 @@ pub fn accuracy(
                     .position(|(_, c)| m.gold.binary_search(c).is_ok())
             })
             .collect();
-        for rank in ranks.into_iter().flatten() {
-            for (slot, &k) in hits.iter_mut().zip(KS.iter()) {
-                if rank < k {
-                    *slot += 1;
-                }
-            }
-        }
+        out.extend(ranks);
     }
-    let total = mentions.len() as f64;
-    Ok(Accuracy {
-        at_1: hits[0] as f64 / total,
-        at_5: hits[1] as f64 / total,
-    })
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -416,7 +379,7 @@ mod tests {
     #[test]
     fn ranks_by_the_best_name_and_leaves_the_matched_synonym_out() -> Result<()> {
         let index = index();
-        // 2-d unit vectors: names at angles, the mention closest to name 1, then name 0
+        // 2-d unit vectors: names at angles, the query closest to name 1, then name 0
         // (both A), then C, then B.
         let angle = |a: f32| [a.cos(), a.sin()];
         let names: Vec<f32> = [0.3f32, 0.0, 1.5, 0.6]
@@ -429,21 +392,32 @@ mod tests {
             gold: vec![gold],
             excluded,
         };
-        // A is first whether or not its closest name is removed (its other name is next).
-        let acc = accuracy(
-            &index,
-            &[m(0, vec![]), m(0, vec![1])],
-            &names,
-            &[query.clone(), query.clone()].concat(),
-            2,
-        )?;
-        assert_eq!((acc.at_1, acc.at_5), (1.0, 1.0));
-        // C ranks second: a miss at 1, a hit at 5.
-        let acc = accuracy(&index, &[m(2, vec![])], &names, &query, 2)?;
-        assert_eq!((acc.at_1, acc.at_5), (0.0, 1.0));
-        // B's only name removed: B cannot be found at all.
-        let acc = accuracy(&index, &[m(1, vec![2])], &names, &query, 2)?;
-        assert_eq!((acc.at_1, acc.at_5), (0.0, 0.0));
+        let ranks = |mentions: &[EvalMention]| -> Result<Vec<Option<usize>>> {
+            let refs: Vec<&EvalMention> = mentions.iter().collect();
+            gold_ranks(&index, &refs, &names, &query.repeat(mentions.len()), 2)
+        };
+        // A is first whether or not its closest name is removed (its other name is next);
+        // C ranks second: a miss at 1, a hit at 5; with B's only name removed, B cannot be
+        // found at all.
+        let r = ranks(&[m(0, vec![]), m(0, vec![1]), m(2, vec![]), m(1, vec![2])])?;
+        assert_eq!(r, [Some(0), Some(0), Some(1), None]);
+        let acc = Accuracy::from_ranks(&r).expect("four items");
+        assert_eq!((acc.at_1, acc.at_5), (0.5, 0.75));
+        assert_eq!(Accuracy::from_ranks(&[]), None);
         Ok(())
+    }
+
+    #[test]
+    fn names_of_a_concept_are_its_contiguous_group() {
+        let index = NameIndex::from_pairs(vec![
+            ("B".into(), "fever".into()),
+            ("A".into(), "heart attack".into()),
+            ("A".into(), "myocardial infarction".into()),
+            ("A".into(), "heart attack".into()),
+        ]);
+        assert_eq!(index.names.len(), 3);
+        assert_eq!(index.names_of(0), 0..2);
+        assert_eq!(index.names_of(1), 2..3);
+        assert_eq!(index.names_of(7), 3..3);
     }
 }
