@@ -48,7 +48,7 @@ stages:
 fn full_pipeline(train_options: &str) -> String {
     format!(
         "{DATA}  train: {{ kind: bali_train, inputs: [samples, subgraphs, names, articles], options: {{ model: {TINY}, {train_options} }} }}\n  \
-         evaluate: {{ kind: eval_linking, inputs: [train, concepts, mentions, articles] }}\n"
+         evaluate: {{ kind: eval_linking, inputs: [train, concepts, mentions, articles, samples], options: {{ mixes: [0.5] }} }}\n"
     )
 }
 
@@ -121,21 +121,64 @@ fn trains_end_to_end_loss_falls_evaluates_and_exports() {
     );
     assert_eq!(summary.final_metrics.as_ref().map(|m| m.step), Some(60));
 
-    // Evaluation: base and aligned side by side, on the same held-out mentions.
+    // Evaluation: base, aligned and their even mix on the same items, for both protocols,
+    // both halves and both item sets; the deltas are the accuracies' differences.
     let eval = all_rows(&store, "evaluate");
-    assert_eq!(eval.num_rows(), 2);
-    let models: Vec<&str> = eval.column(0).as_string::<i32>().iter().flatten().collect();
-    assert_eq!(models, ["base", "aligned"]);
-    let mentions = eval.column(1).as_primitive::<Int64Type>();
-    assert!(mentions.value(0) > 0 && mentions.value(0) == mentions.value(1));
-    for col in ["acc_at_1", "acc_at_5"] {
-        let acc = eval
-            .column_by_name(col)
+    assert_eq!(eval.num_rows(), 2 * 2 * 2 * 3);
+    let text = |name: &str| -> Vec<String> {
+        eval.column_by_name(name)
+            .unwrap()
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect()
+    };
+    let float = |name: &str| -> Vec<Option<f64>> {
+        eval.column_by_name(name)
             .unwrap()
             .as_any()
             .downcast_ref::<Float64Array>()
-            .unwrap();
-        assert!((0..2).all(|i| (0.0..=1.0).contains(&acc.value(i))));
+            .unwrap()
+            .iter()
+            .collect()
+    };
+    let (models, protocols) = (text("model"), text("protocol"));
+    let n = eval
+        .column_by_name("mentions")
+        .unwrap()
+        .as_primitive::<Int64Type>();
+    let (acc, delta, low, high, p) = (
+        float("acc_at_1"),
+        float("delta_at_1"),
+        float("delta_low"),
+        float("delta_high"),
+        float("p_value"),
+    );
+    assert_eq!(&models[..3], ["base", "aligned", "mix0.50"]);
+    assert!(protocols.iter().any(|p| p == "sentence"));
+    assert!(n.value(0) > 0, "string items of dev");
+    for group in 0..eval.num_rows() / 3 {
+        let base = 3 * group;
+        for row in base + 1..base + 3 {
+            assert_eq!(n.value(row), n.value(base));
+            match (acc[base], acc[row]) {
+                (Some(b), Some(a)) => {
+                    let d = delta[row].unwrap();
+                    assert!((d - (a - b)).abs() < 1e-12, "row {row}");
+                    assert!(low[row].unwrap() <= d && d <= high[row].unwrap());
+                    assert!((0.0..=1.0).contains(&p[row].unwrap()));
+                }
+                (None, None) => assert_eq!(n.value(row), 0),
+                other => panic!("row {row}: {other:?}"),
+            }
+        }
+        assert!(delta[base].is_none() && p[base].is_none());
+    }
+    for col in ["acc_at_1", "acc_at_5"] {
+        assert!(float(col)
+            .into_iter()
+            .flatten()
+            .all(|v| (0.0..=1.0).contains(&v)));
     }
 
     // Export: the same tensors (names, shapes) as the input checkpoint, and the same outputs
@@ -725,8 +768,8 @@ fn nothing_held_out_is_recorded_not_a_failure() {
     run(&yaml, dir.path()).unwrap();
     let store = Store::open(dir.path()).unwrap();
     let eval = all_rows(&store, "evaluate");
-    // base and aligned, for dev and test, all and unseen items.
-    assert_eq!(eval.num_rows(), 8);
+    // base, aligned and the mix, for dev and test, all and unseen items.
+    assert_eq!(eval.num_rows(), 12);
     assert!(eval
         .column_by_name("mentions")
         .unwrap()
@@ -735,7 +778,7 @@ fn nothing_held_out_is_recorded_not_a_failure() {
         .iter()
         .all(|&n| n == 0));
     for col in ["acc_at_1", "acc_at_5", "delta_at_1", "p_value"] {
-        assert_eq!(eval.column_by_name(col).unwrap().null_count(), 8, "{col}");
+        assert_eq!(eval.column_by_name(col).unwrap().null_count(), 12, "{col}");
     }
 }
 
