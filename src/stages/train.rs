@@ -73,6 +73,11 @@ pub struct TrainOptions {
     /// config.json (seeded by the pipeline seed).
     #[serde(default = "default_init")]
     pub init: Init,
+    /// With `init: random`: fields that replace those of the directory's `config.json`
+    /// (e.g. `{ num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4,
+    /// intermediate_size: 1024 }` for a small encoder with the directory's tokenizer).
+    #[serde(default)]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
     /// Optimiser steps of the run. Give `steps` or `epochs`, not both; neither means 10 epochs
     /// (BALI).
     #[serde(default)]
@@ -114,10 +119,12 @@ pub struct TrainOptions {
     /// NT-Xent temperature (BALI: 0.07).
     #[serde(default = "default_temperature")]
     pub temperature: f64,
-    /// Weight of the alignment loss in the total (BALI: 1).
+    /// Weight of the alignment loss in the total (BALI: 1); 0 leaves the graph side out of
+    /// the step (MLM pre-training; `align_loss` reads 0).
     #[serde(default = "default_weight")]
     pub align_weight: f64,
-    /// Weight of the MLM loss in the total (BALI: 1).
+    /// Weight of the MLM loss in the total (BALI: 1); 0 leaves the MLM head out of the step
+    /// (`mlm_loss` reads 0).
     #[serde(default = "default_weight")]
     pub mlm_weight: f64,
     /// Freeze the embedding layer (the reference's `--freeze_embs`; default off).
@@ -312,7 +319,24 @@ impl StageKind for BaliTrain {
         options.validate()?;
         let model_dir = ctx.resolve(&options.model);
         let model_dir = model_dir.canonicalize().at(&model_dir)?;
-        let config = BertConfig::from_file(&model_dir.join("config.json"))?;
+        let mut config = BertConfig::from_file(&model_dir.join("config.json"))?;
+        if let Some(fields) = &options.config {
+            if options.init != Init::Random {
+                return Err(BaliError::Spec(
+                    "bali_train options: `config` changes the encoder's shape, so it needs `init: random`".into(),
+                ));
+            }
+            let mut value = serde_json::to_value(&config)?;
+            if let serde_json::Value::Object(map) = &mut value {
+                map.extend(fields.clone());
+            }
+            config = serde_json::from_value(value).map_err(|e| {
+                BaliError::Spec(format!("bali_train options: `config`: {e}"))
+            })?;
+            config.validate().map_err(|e| {
+                BaliError::Spec(format!("bali_train options: `config`: {e}"))
+            })?;
+        }
         let tokenizer = load_tokenizer(&model_dir)?;
         if options.freeze_layers > config.num_hidden_layers {
             return Err(BaliError::Spec(format!(
@@ -513,6 +537,7 @@ impl Stage for TrainStage {
                 dir: self.model_dir.clone(),
                 init: o.init,
                 seed,
+                config: o.config.is_some().then(|| self.config.clone()),
             },
             holdout: HoldoutRecord {
                 rule: holdout::RULE.to_string(),

@@ -47,6 +47,10 @@ pub struct BaseModel {
     pub init: Init,
     /// Seed of the random initialisation (with `init: random`).
     pub seed: u64,
+    /// The encoder's configuration when it differs from the directory's `config.json`
+    /// (`init: random` with a `config` override).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::train::bert::BertConfig>,
 }
 
 /// The held-out split as written to `train.json`.

@@ -189,16 +189,31 @@ impl BaliModel {
         let hidden = self
             .bert
             .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
-        let positions = Tensor::from_slice(
-            &batch.mlm_positions,
-            batch.mlm_positions.len(),
-            &self.device,
-        )?;
-        let labels = Tensor::from_slice(&batch.mlm_labels, batch.mlm_labels.len(), &self.device)?;
-        let mlm = self.mlm.loss(&hidden, &positions, &labels)?;
-        let mut total = (&mlm * config.mlm_weight)?;
+        // A loss with weight 0 is not computed at all (its value reads 0 in the metrics).
+        let mut total: Option<Tensor> = None;
+        let mut add = |term: Tensor| -> Result<()> {
+            total = Some(match total.take() {
+                Some(t) => (t + term)?,
+                None => term,
+            });
+            Ok(())
+        };
+        let mut mlm_value = 0.0;
+        if config.mlm_weight > 0.0 {
+            let positions = Tensor::from_slice(
+                &batch.mlm_positions,
+                batch.mlm_positions.len(),
+                &self.device,
+            )?;
+            let labels =
+                Tensor::from_slice(&batch.mlm_labels, batch.mlm_labels.len(), &self.device)?;
+            let mlm = self.mlm.loss(&hidden, &positions, &labels)?;
+            mlm_value = scalar(&mlm)?;
+            add((mlm * config.mlm_weight)?)?;
+        }
         let mut align_value = 0.0;
-        if !batch.spans.is_empty() && !batch.star_concepts.is_empty() {
+        if config.align_weight > 0.0 && !batch.spans.is_empty() && !batch.star_concepts.is_empty()
+        {
             let mentions = pool_spans(
                 &hidden,
                 &batch.spans,
@@ -214,11 +229,15 @@ impl BaliModel {
                 config.temperature,
             )?;
             align_value = scalar(&align)?;
-            total = (total + (align * config.align_weight)?)?;
+            add((align * config.align_weight)?)?;
         }
+        let total = match total {
+            Some(t) => t,
+            None => Tensor::zeros((), hidden.dtype(), &self.device)?,
+        };
         Ok(StepLosses {
             total,
-            mlm: scalar(&mlm)?,
+            mlm: mlm_value,
             align: align_value,
         })
     }
