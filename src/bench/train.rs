@@ -352,6 +352,7 @@ fn synthetic_batch(
         spans,
         span_groups,
         span_concepts,
+        name_loss: vec![true; star_concepts.len()],
         star_concepts,
         stars,
         names,
@@ -489,6 +490,7 @@ fn our_steps(
         mlm_weight: 1.0,
         align_weight: 1.0,
         temperature: DEFAULT_TEMPERATURE,
+        textual_weight: 0.0,
     };
     // The trainer's dropout stream id (any fixed stream would do).
     let mut dropout = TrainRng::with_stream(SEED, crate::train::trainer::DROPOUT_STREAM);

@@ -127,6 +127,13 @@ pub struct TrainOptions {
     /// (`mlm_loss` reads 0).
     #[serde(default = "default_weight")]
     pub mlm_weight: f64,
+    /// Weight of the textual contrastive task (the reference's `--textual_contrastive_task`;
+    /// default 0: off): NT-Xent between each mention and the LM's own mean-pooled embedding of
+    /// its concept's name drawn for the step. Concepts mentioned in held-out articles never
+    /// take part, so no loss over names touches an evaluation item's concept. GNN encoders
+    /// only.
+    #[serde(default)]
+    pub textual_weight: f64,
     /// Freeze the embedding layer (the reference's `--freeze_embs`; default off).
     #[serde(default)]
     pub freeze_embeddings: bool,
@@ -233,6 +240,7 @@ impl TrainOptions {
         for (name, w) in [
             ("align_weight", self.align_weight),
             ("mlm_weight", self.mlm_weight),
+            ("textual_weight", self.textual_weight),
         ] {
             if !(w >= 0.0 && w.is_finite()) {
                 problems.push(format!("`{name}` ({w}) must be a non-negative number"));
@@ -243,6 +251,11 @@ impl TrainOptions {
                 "`holdout_fraction` ({}) must be in [0, 1)",
                 self.holdout_fraction
             ));
+        }
+        if self.textual_weight > 0.0 && self.graph_encoder == GraphEncoderKind::Linearized {
+            problems.push(
+                "`textual_weight` needs a GNN graph encoder (gatv2 or graphsage): the linearized one has no name embeddings".to_string(),
+            );
         }
         if let Err(e) = self.mlm.validate() {
             problems.push(e);
@@ -379,8 +392,13 @@ impl TrainObserver for EngineObserver<'_, '_> {
         self.ctx.progress().set_position(step);
         if let Some(row) = row {
             let message = format!(
-                "loss {:.4} (mlm {:.4}, align {:.4}) lr {:.2e} {:.0} tok/s",
-                row.loss, row.mlm_loss, row.align_loss, row.lr_lm, row.tokens_per_second
+                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}) lr {:.2e} {:.0} tok/s",
+                row.loss,
+                row.mlm_loss,
+                row.align_loss,
+                row.textual_loss,
+                row.lr_lm,
+                row.tokens_per_second
             );
             info!(step, total, "{message}");
             self.ctx.progress().set_message(message);
@@ -406,6 +424,7 @@ pub fn metrics_batch(rows: &[MetricsRow]) -> Result<RecordBatch> {
         f(|r| r.loss),
         f(|r| r.mlm_loss),
         f(|r| r.align_loss),
+        f(|r| r.textual_loss),
         f(|r| r.lr_lm),
         f(|r| r.lr_graph),
         f(|r| r.tokens_per_second),
@@ -496,6 +515,7 @@ impl Stage for TrainStage {
             loss: LossConfig {
                 mlm_weight: o.mlm_weight,
                 align_weight: o.align_weight,
+                textual_weight: o.textual_weight,
                 temperature: o.temperature,
             },
             checkpoint_every: o.checkpoint_every,

@@ -443,6 +443,7 @@ fn train_config(total: u64, linearized: bool) -> TrainConfig {
             mlm_weight: 1.0,
             align_weight: 1.0,
             temperature: 0.07,
+            textual_weight: 0.0,
         },
         checkpoint_every: 4,
         log_every: 1,
@@ -791,6 +792,40 @@ fn eval_options_reject_unknown_fields() {
     // The option's earlier name still reads.
     let old: EvalOptions = serde_json::from_str(r#"{"max_mentions": 7}"#).unwrap();
     assert_eq!(old.max_items, 7);
+}
+
+/// The textual task scores mentions against their concepts' name embeddings, only over
+/// concepts allowed in name losses; concepts of held-out mentions are never allowed.
+#[test]
+fn the_textual_task_leaves_held_out_concepts_out() {
+    let inputs = inputs(0.1, false);
+    let held: Vec<u32> = inputs.data.eval_concepts.iter().copied().collect();
+    assert!(!held.is_empty(), "the sample holds out articles that mention concepts");
+    let mut maker = BatchMaker::new(Arc::clone(&inputs.data), batch_config(false)).unwrap();
+    let model = tiny_model(GraphEncoderKind::Gatv2);
+    let config = LossConfig {
+        textual_weight: 1.0,
+        ..train_config(1, false).loss
+    };
+    let mut textual_seen = false;
+    for step in 0..maker.steps_per_epoch() {
+        let mut batch = maker.batch(step).unwrap();
+        for (c, allowed) in batch.star_concepts.iter().zip(&batch.name_loss) {
+            assert_eq!(*allowed, !held.contains(c));
+        }
+        let losses = model
+            .losses(&batch, &config, &mut TrainRng::new(5))
+            .unwrap();
+        textual_seen |= losses.textual > 0.0;
+        // With every concept held out, the task has nothing to score.
+        batch.name_loss.iter_mut().for_each(|a| *a = false);
+        let none = model
+            .losses(&batch, &config, &mut TrainRng::new(5))
+            .unwrap();
+        assert_eq!(none.textual, 0.0);
+        assert_eq!(none.align, losses.align);
+    }
+    assert!(textual_seen);
 }
 
 /// Dropout draws come from the saved stream: two models with the same seed compute the same

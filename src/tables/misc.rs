@@ -73,6 +73,12 @@ pub fn train_metrics_schema() -> SchemaRef {
                 "Alignment (NT-Xent) loss",
             ),
             col(
+                "textual_loss",
+                DataType::Float64,
+                false,
+                "Textual contrastive loss: mentions against the LM's embedding of their concept's name (0 when off)",
+            ),
+            col(
                 "lr_lm",
                 DataType::Float64,
                 false,

@@ -144,6 +144,10 @@ pub struct HostBatch {
     pub span_concepts: Vec<u32>,
     /// The concept of each star (distinct, first-seen order).
     pub star_concepts: Vec<u32>,
+    /// Whether each star's concept may take part in losses over concept names (the textual
+    /// task): false for the concepts of held-out mentions, so that nothing trained on names
+    /// touches an evaluation item's concept.
+    pub name_loss: Vec<bool>,
     /// Each star as rows of [`names`](Self::names) (GNN variants; empty when linearised).
     pub stars: Vec<Star>,
     /// The distinct node names of the batch (GNN variants).
@@ -387,6 +391,10 @@ impl BatchMaker {
             mlm_labels: masked.labels,
             spans,
             span_groups,
+            name_loss: star_concepts
+                .iter()
+                .map(|&c| !data.eval_concepts.contains(&c))
+                .collect(),
             span_concepts,
             star_concepts,
             stars,

@@ -234,6 +234,9 @@ pub struct TrainingData {
     pub relation_tokens: Csr<u32>,
     /// What was read and dropped.
     pub stats: DataStats,
+    /// Concepts mentioned in held-out articles (the evaluation's gold concepts are among
+    /// them): left out of every loss over concept names.
+    pub eval_concepts: std::collections::HashSet<u32>,
 }
 
 /// The list column `name` of `batch`.
@@ -286,6 +289,7 @@ impl TrainingData {
 
     fn load_samples(&mut self, samples: &Table, filter: &SampleFilter<'_>) -> Result<()> {
         let mut pmids = std::collections::HashSet::new();
+        let mut held_out_cuis = std::collections::HashSet::new();
         let columns = [
             "pmid",
             "input_ids",
@@ -325,6 +329,13 @@ impl TrainingData {
                     }
                     Some(Dropped::HeldOut) => {
                         self.stats.held_out += 1;
+                        let (ma, mb) = range(mentions, row);
+                        for m in ma..mb {
+                            let (ca, cb) = range(cuis, m);
+                            for c in ca..cb {
+                                held_out_cuis.insert(cui_values.value(c).to_string());
+                            }
+                        }
                         continue;
                     }
                     None => {}
@@ -367,6 +378,12 @@ impl TrainingData {
             }
         }
         self.stats.sentences = self.sentences.len() as u64;
+        // Held-out concepts that training mentions too have ids now; the others never reach
+        // a batch.
+        self.eval_concepts = held_out_cuis
+            .iter()
+            .filter_map(|c| self.concept_ids.get(c))
+            .collect();
         self.stats.articles = pmids.len() as u64;
         self.stats.concepts = self.concept_ids.len() as u64;
         Ok(())

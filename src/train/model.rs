@@ -91,6 +91,11 @@ pub struct LossConfig {
     pub align_weight: f64,
     /// NT-Xent temperature.
     pub temperature: f64,
+    /// Weight of the textual contrastive task (the reference's `--textual_contrastive_task`):
+    /// NT-Xent between each pooled mention and the LM's own embedding of its concept's name
+    /// (the star target's name drawn for the step), over the concepts the batch allows in
+    /// name losses ([`HostBatch::name_loss`]).
+    pub textual_weight: f64,
 }
 
 /// The losses of one batch: the total as a tensor to differentiate, the parts as numbers.
@@ -101,6 +106,8 @@ pub struct StepLosses {
     pub mlm: f64,
     /// L_align (0 when the batch has no mention of a named concept).
     pub align: f64,
+    /// The textual contrastive loss (0 when off or when no concept of the batch takes part).
+    pub textual: f64,
 }
 
 /// Seed offsets of the fresh parts, so that each draws its own weights from the run's seed.
@@ -212,7 +219,11 @@ impl BaliModel {
             add((mlm * config.mlm_weight)?)?;
         }
         let mut align_value = 0.0;
-        if config.align_weight > 0.0 && !batch.spans.is_empty() && !batch.star_concepts.is_empty()
+        let mut textual_value = 0.0;
+        let textual = config.textual_weight > 0.0 && batch.name_loss.iter().any(|&a| a);
+        if (config.align_weight > 0.0 || textual)
+            && !batch.spans.is_empty()
+            && !batch.star_concepts.is_empty()
         {
             let mentions = pool_spans(
                 &hidden,
@@ -220,16 +231,49 @@ impl BaliModel {
                 &batch.span_groups,
                 batch.span_concepts.len(),
             )?;
-            let nodes = self.graph_states(batch, rng)?;
-            let align = alignment_loss(
-                &mentions,
-                &batch.span_concepts,
-                &nodes,
-                &batch.star_concepts,
-                config.temperature,
-            )?;
-            align_value = scalar(&align)?;
-            add((align * config.align_weight)?)?;
+            let (nodes, targets) = self.graph_states(batch, rng)?;
+            if config.align_weight > 0.0 {
+                let align = alignment_loss(
+                    &mentions,
+                    &batch.span_concepts,
+                    &nodes,
+                    &batch.star_concepts,
+                    config.temperature,
+                )?;
+                align_value = scalar(&align)?;
+                add((align * config.align_weight)?)?;
+            }
+            if let (true, Some(targets)) = (textual, targets) {
+                // Only the concepts allowed in name losses, on both sides.
+                let allowed: std::collections::HashSet<u32> = batch
+                    .star_concepts
+                    .iter()
+                    .zip(&batch.name_loss)
+                    .filter(|(_, &a)| a)
+                    .map(|(&c, _)| c)
+                    .collect();
+                let pick = |labels: &[u32]| -> Vec<u32> {
+                    (0..labels.len() as u32)
+                        .filter(|&i| allowed.contains(&labels[i as usize]))
+                        .collect()
+                };
+                let (m, t) = (pick(&batch.span_concepts), pick(&batch.star_concepts));
+                if !m.is_empty() {
+                    let rows = |ix: &[u32]| Tensor::from_slice(ix, ix.len(), &self.device);
+                    let labels = |ix: &[u32], all: &[u32]| -> Vec<u32> {
+                        ix.iter().map(|&i| all[i as usize]).collect()
+                    };
+                    let loss = alignment_loss(
+                        &mentions.index_select(&rows(&m)?, 0)?,
+                        &labels(&m, &batch.span_concepts),
+                        &targets.index_select(&rows(&t)?, 0)?,
+                        &labels(&t, &batch.star_concepts),
+                        config.temperature,
+                    )?;
+                    textual_value = scalar(&loss)?;
+                    add((loss * config.textual_weight)?)?;
+                }
+            }
         }
         let total = match total {
             Some(t) => t,
@@ -239,11 +283,17 @@ impl BaliModel {
             total,
             mlm: mlm_value,
             align: align_value,
+            textual: textual_value,
         })
     }
 
-    /// g_v for every star of `batch`.
-    fn graph_states(&self, batch: &HostBatch, rng: &mut TrainRng) -> Result<Tensor> {
+    /// g_v for every star of `batch`, and (GNN variants) the LM's mean-pooled embedding of
+    /// each star's target name, the textual task's other side.
+    fn graph_states(
+        &self,
+        batch: &HostBatch,
+        rng: &mut TrainRng,
+    ) -> Result<(Tensor, Option<Tensor>)> {
         match (&self.graph, &batch.linearized) {
             (Some(graph), _) => {
                 let (ids, mask) = self.ids(&batch.names)?;
@@ -252,14 +302,17 @@ impl BaliModel {
                     .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
                 let features = mean_pool(&states, &mask)?;
                 let stars = GraphBatch::new(&batch.stars, batch.names.rows, &self.device)?;
-                graph.forward(&features, &stars, Some(rng))
+                let targets: Vec<u32> = batch.stars.iter().map(|s| s.target).collect();
+                let targets = Tensor::from_slice(&targets, targets.len(), &self.device)?;
+                let names = features.index_select(&targets, 0)?;
+                Ok((graph.forward(&features, &stars, Some(rng))?, Some(names)))
             }
             (None, Some(seqs)) => {
                 let (ids, mask) = self.ids(seqs)?;
                 let states = self
                     .bert
                     .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
-                cls_states(&states)
+                Ok((cls_states(&states)?, None))
             }
             (None, None) => Err(crate::error::BaliError::Internal(
                 "a linearised model got a batch without linearised stars".into(),

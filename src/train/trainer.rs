@@ -45,6 +45,9 @@ pub struct MetricsRow {
     pub mlm_loss: f64,
     /// Alignment loss.
     pub align_loss: f64,
+    /// Textual contrastive loss (0 when off).
+    #[serde(default)]
+    pub textual_loss: f64,
     /// LM learning rate used by the step.
     pub lr_lm: f64,
     /// Graph/heads learning rate used by the step.
@@ -318,6 +321,7 @@ impl<'m> Trainer<'m> {
                     loss,
                     mlm_loss: losses.mlm,
                     align_loss: losses.align,
+                    textual_loss: losses.textual,
                     lr_lm: stats.lr_lm,
                     lr_graph: stats.lr_graph,
                     tokens_per_second: batch.tokens() as f64 / seconds.max(1e-9),
