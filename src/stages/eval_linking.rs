@@ -93,7 +93,8 @@ impl StageKind for EvalLinking {
         name: "linking_eval",
         table: TableType::LinkingEval,
     }];
-    const EXAMPLE: &'static str = "batch_size: 128\nmax_items: 20000\nlanguages: [ENG]\nmixes: [0.5]";
+    const EXAMPLE: &'static str =
+        "batch_size: 128\nmax_items: 20000\nlanguages: [ENG]\nmixes: [0.5]";
 
     fn build(options: EvalOptions, _: &BuildContext) -> Result<Box<dyn Stage>> {
         if options.batch_size == 0 || options.max_items == 0 {
@@ -160,6 +161,8 @@ struct Scores {
 struct Row {
     protocol: Protocol,
     model: String,
+    /// Mean cosine between this model's and the base's embedding of each name.
+    name_cosine: Option<f64>,
     split: Split,
     unseen_only: bool,
     n: usize,
@@ -236,7 +239,7 @@ impl Stage for EvalStage {
                 available: Vec::new(),
                 ranks: vec![Vec::new(); candidates.len()],
             }];
-            let rows = score_rows(&candidates, &items, &scores, ctx.seed());
+            let rows = score_rows(&candidates, &items, &scores, &[], ctx.seed());
             return emit_rows(ctx, &rows, &index, &stats);
         }
 
@@ -299,6 +302,8 @@ impl Stage for EvalStage {
 
         ctx.progress().start(candidates.len() as u64, Unit::Steps);
         let mut string_ranks = Vec::with_capacity(candidates.len());
+        let mut base_names: Option<Vec<f32>> = None;
+        let mut drift: Vec<f64> = Vec::with_capacity(candidates.len());
         let mut sentence_ranks = Vec::with_capacity(candidates.len());
         for (candidate, key) in candidates.iter().zip(&keys) {
             let mut bert: Option<Bert> = None;
@@ -315,12 +320,10 @@ impl Stage for EvalStage {
                 ));
                 let bert = match &mut bert {
                     Some(b) => b,
-                    None => bert.insert(build_model(
-                        &candidate.source,
-                        &base,
-                        &aligned_dir,
-                        &device,
-                    )?),
+                    // Inference only: no autograd graph.
+                    None => bert.insert(
+                        build_model(&candidate.source, &base, &aligned_dir, &device)?.detached()?,
+                    ),
                 };
                 let out = if what == "sentences" {
                     embed_in_sentence(bert, &sentences, pad, o.batch_size, &device)?
@@ -332,6 +335,9 @@ impl Stage for EvalStage {
                 Ok(out)
             };
             let names = embedded("names", &name_ids)?;
+            // How far this model moved the name embeddings: mean cosine to the base's.
+            let base_names = base_names.get_or_insert_with(|| names.clone());
+            drift.push(mean_cosine(base_names, &names, d));
             let item_vectors = embedded("items", &item_ids)?;
             string_ranks.push(gold_ranks(&index, &queries, &names, &item_vectors, d)?);
             let mut ranks = vec![None; items.len()];
@@ -358,7 +364,7 @@ impl Stage for EvalStage {
             });
         }
 
-        let rows = score_rows(&candidates, &items, &scores, ctx.seed());
+        let rows = score_rows(&candidates, &items, &scores, &drift, ctx.seed());
         let table = render(&rows);
         info!(
             "zero-shot linking of held-out items ({} concepts, {} names; dropped: {} ambiguous, {} unfindable):\n{}",
@@ -375,6 +381,25 @@ impl Stage for EvalStage {
     }
 }
 
+/// Mean cosine similarity of corresponding rows of two sets of L2-normalised embeddings.
+fn mean_cosine(a: &[f32], b: &[f32], d: usize) -> f64 {
+    let rows = a.len() / d.max(1);
+    if rows == 0 {
+        return 1.0;
+    }
+    let total: f64 = a
+        .chunks_exact(d)
+        .zip(b.chunks_exact(d))
+        .map(|(x, y)| {
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| f64::from(*p) * f64::from(*q))
+                .sum::<f64>()
+        })
+        .sum();
+    total / rows as f64
+}
+
 /// Builds the encoder of `source`.
 fn build_model(source: &Source, base: &LmStart, aligned: &Path, device: &Device) -> Result<Bert> {
     match source {
@@ -386,11 +411,8 @@ fn build_model(source: &Source, base: &LmStart, aligned: &Path, device: &Device)
             let base_map = VarMap::new();
             base.build(&base_map, DType::F32, device)?;
             let mixed_map = VarMap::new();
-            let bert = LmStart::Pretrained(aligned.to_path_buf()).build(
-                &mixed_map,
-                DType::F32,
-                device,
-            )?;
+            let bert =
+                LmStart::Pretrained(aligned.to_path_buf()).build(&mixed_map, DType::F32, device)?;
             let base_vars = base_map
                 .data()
                 .lock()
@@ -503,6 +525,7 @@ fn score_rows(
     candidates: &[Candidate],
     items: &[EvalItem],
     scores: &[Scores],
+    drift: &[f64],
     seed: u64,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -524,13 +547,13 @@ fn score_rows(
                 };
                 let base_hits = at_1(0);
                 for (c, candidate) in candidates.iter().enumerate() {
-                    let accuracy =
-                        Accuracy::from_ranks(chosen.iter().map(|&i| &score.ranks[c][i]));
+                    let accuracy = Accuracy::from_ranks(chosen.iter().map(|&i| &score.ranks[c][i]));
                     let paired = (c > 0 && accuracy.is_some())
                         .then(|| compare(&base_hits, &at_1(c), RESAMPLES, seed));
                     rows.push(Row {
                         protocol: score.protocol,
                         model: candidate.label.clone(),
+                        name_cosine: drift.get(c).copied(),
                         split,
                         unseen_only,
                         n: chosen.len(),
@@ -639,16 +662,25 @@ fn emit_rows(
         Arc::new(Float64Array::from_iter(rows.iter().map(f)))
     };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.model.as_str()))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.model.as_str()),
+        )),
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.protocol.name()),
         )),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.split.name()))),
         Arc::new(StringArray::from_iter_values(
-            rows.iter()
-                .map(|r| if r.unseen_only { "unseen" } else { "all" }),
+            rows.iter().map(|r| r.split.name()),
         )),
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.n as i64))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
+            if r.unseen_only {
+                "unseen"
+            } else {
+                "all"
+            }
+        }))),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.n as i64),
+        )),
         Arc::new(Int64Array::from(vec![index.cuis.len() as i64; n])),
         Arc::new(Int64Array::from(vec![index.names.len() as i64; n])),
         float(&|r| r.accuracy.map(|a| a.at_1)),
@@ -657,6 +689,7 @@ fn emit_rows(
         float(&|r| r.paired.map(|p| p.low)),
         float(&|r| r.paired.map(|p| p.high)),
         float(&|r| r.paired.map(|p| p.p_value)),
+        float(&|r| r.name_cosine),
         Arc::new(Int64Array::from(vec![stats.ambiguous as i64; n])),
         Arc::new(Int64Array::from(vec![stats.unfindable as i64; n])),
     ];

@@ -343,12 +343,11 @@ impl StageKind for BaliTrain {
             if let serde_json::Value::Object(map) = &mut value {
                 map.extend(fields.clone());
             }
-            config = serde_json::from_value(value).map_err(|e| {
-                BaliError::Spec(format!("bali_train options: `config`: {e}"))
-            })?;
-            config.validate().map_err(|e| {
-                BaliError::Spec(format!("bali_train options: `config`: {e}"))
-            })?;
+            config = serde_json::from_value(value)
+                .map_err(|e| BaliError::Spec(format!("bali_train options: `config`: {e}")))?;
+            config
+                .validate()
+                .map_err(|e| BaliError::Spec(format!("bali_train options: `config`: {e}")))?;
         }
         let tokenizer = load_tokenizer(&model_dir)?;
         if options.freeze_layers > config.num_hidden_layers {

@@ -541,13 +541,22 @@ fn every_parameter_changes_after_one_step() {
 #[test]
 fn frozen_parameters_do_not_move() {
     let inputs = inputs(0.1, false);
-    let graph = |name: &str| ["graph.", "readout.", "mlm."].iter().any(|p| name.starts_with(p));
+    let graph = |name: &str| {
+        ["graph.", "readout.", "mlm."]
+            .iter()
+            .any(|p| name.starts_with(p))
+    };
     let step_once = |config: OptimConfig| {
         let model = tiny_model(GraphEncoderKind::Gatv2);
         let before = snapshot(&model);
         let optimizer = AdamW::new(&model.varmap, config, 1).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let trainer = Trainer::new(&model, optimizer, Arc::clone(&inputs.data), train_config(1, false));
+        let trainer = Trainer::new(
+            &model,
+            optimizer,
+            Arc::clone(&inputs.data),
+            train_config(1, false),
+        );
         let mut rec = Recorder {
             rows: Vec::new(),
             stop_after: None,
@@ -788,7 +797,10 @@ fn eval_options_reject_unknown_fields() {
     use crate::stages::eval_linking::{EvalLinking, EvalOptions};
     assert!(serde_json::from_str::<EvalOptions>(r#"{"k": [1, 5]}"#).is_err());
     let example: EvalOptions = serde_saphyr::from_str(EvalLinking::EXAMPLE).unwrap();
-    assert_eq!((example.max_items, example.mixes.as_slice()), (20_000, &[0.5][..]));
+    assert_eq!(
+        (example.max_items, example.mixes.as_slice()),
+        (20_000, &[0.5][..])
+    );
     // The option's earlier name still reads.
     let old: EvalOptions = serde_json::from_str(r#"{"max_mentions": 7}"#).unwrap();
     assert_eq!(old.max_items, 7);
@@ -800,7 +812,10 @@ fn eval_options_reject_unknown_fields() {
 fn the_textual_task_leaves_held_out_concepts_out() {
     let inputs = inputs(0.1, false);
     let held: Vec<u32> = inputs.data.eval_concepts.iter().copied().collect();
-    assert!(!held.is_empty(), "the sample holds out articles that mention concepts");
+    assert!(
+        !held.is_empty(),
+        "the sample holds out articles that mention concepts"
+    );
     let mut maker = BatchMaker::new(Arc::clone(&inputs.data), batch_config(false)).unwrap();
     let model = tiny_model(GraphEncoderKind::Gatv2);
     let config = LossConfig {

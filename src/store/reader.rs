@@ -174,11 +174,12 @@ mod tests {
         )?;
         let dir = tempfile::tempdir().at(std::path::Path::new("tempdir"))?;
         let path = dir.path().join("t.parquet");
-        let mut writer = ArrowWriter::try_new(File::create(&path).at(&path)?, schema.clone(), None)?;
+        let mut writer =
+            ArrowWriter::try_new(File::create(&path).at(&path)?, schema.clone(), None)?;
         writer.write(&batch)?;
         writer.close()?;
-        let read = read_parquet_files(schema, vec![path], Some(&["c", "b", "c"]), 1024)?
-            .collect_all()?;
+        let read =
+            read_parquet_files(schema, vec![path], Some(&["c", "b", "c"]), 1024)?.collect_all()?;
         let b = &read[0];
         assert_eq!(b.schema().field(0).name(), "c");
         assert_eq!(b.column(0).as_primitive::<Int32Type>().values(), &[7, 8]);

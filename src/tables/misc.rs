@@ -190,6 +190,12 @@ pub fn linking_eval_schema() -> SchemaRef {
                 "McNemar's exact two-sided p-value of this model against the base at Acc@1",
             ),
             col(
+                "name_cosine",
+                DataType::Float64,
+                true,
+                "Mean cosine between this model's and the base's embedding of each concept name (1 for the base; how far training moved the name space)",
+            ),
+            col(
                 "dropped_ambiguous",
                 DataType::Int64,
                 false,

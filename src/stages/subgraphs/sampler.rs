@@ -64,7 +64,11 @@ pub fn sample_neighbors(
     neighborhood: u32,
     k: u32,
 ) -> Vec<u32> {
-    draw(stream(NEIGHBORS, seed, draw_key, concept, ""), neighborhood, k)
+    draw(
+        stream(NEIGHBORS, seed, draw_key, concept, ""),
+        neighborhood,
+        k,
+    )
 }
 
 /// The subset of the `hop`-hop ring of `concept` (`neighborhood` entries) that is stored when

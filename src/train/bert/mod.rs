@@ -121,6 +121,26 @@ impl Bert {
             let t = weights::new_param(varmap, &name, tensor)?;
             params.insert(name, t);
         }
+        Bert::assemble(config, params, carried)
+    }
+
+    /// The same encoder over detached copies of its tensors (sharing their storage): its
+    /// forward pass records no autograd graph, for inference (evaluation, exports' checks).
+    pub fn detached(&self) -> Result<Bert> {
+        let params = self
+            .params
+            .iter()
+            .map(|(name, t)| (name.clone(), t.detach()))
+            .collect();
+        Bert::assemble(self.config.clone(), params, self.carried.clone())
+    }
+
+    /// Builds the layer structure over `params` (tensors by `BertModel` name).
+    fn assemble(
+        config: BertConfig,
+        params: BTreeMap<String, Tensor>,
+        carried: BTreeMap<String, Tensor>,
+    ) -> Result<Bert> {
         let get = |name: &str| -> Result<Tensor> {
             params.get(name).cloned().ok_or_else(|| {
                 BaliError::Internal(format!("encoder tensor `{name}` was not registered"))

@@ -365,8 +365,12 @@ pub fn in_sentences(samples: &Table, items: &[EvalItem]) -> Result<Vec<Option<In
                 .map(|c| c.as_primitive::<Int32Type>())
                 .ok_or_else(|| BaliError::Internal(format!("samples mentions lack {name}")))
         };
-        let (token_start, token_end, start, end) =
-            (field("token_start")?, field("token_end")?, field("start")?, field("end")?);
+        let (token_start, token_end, start, end) = (
+            field("token_start")?,
+            field("token_end")?,
+            field("start")?,
+            field("end")?,
+        );
         for row in 0..batch.num_rows() {
             let key = (
                 file.value(row).to_string(),
@@ -475,8 +479,7 @@ mod tests {
                 items: 2,
             }
         );
-        let by_key: HashMap<&str, &EvalItem> =
-            items.iter().map(|i| (i.key.as_str(), i)).collect();
+        let by_key: HashMap<&str, &EvalItem> = items.iter().map(|i| (i.key.as_str(), i)).collect();
         let heart = by_key["heart attack"];
         assert_eq!(heart.occurrences, 2);
         assert_eq!(heart.query.surface, "Heart attack");
@@ -504,7 +507,9 @@ mod tests {
 
     #[test]
     fn the_split_is_seeded_and_roughly_even() {
-        let dev = (0..10_000).filter(|&p| Split::of(5, p) == Split::Dev).count();
+        let dev = (0..10_000)
+            .filter(|&p| Split::of(5, p) == Split::Dev)
+            .count();
         assert!((4_700..5_300).contains(&dev), "{dev}");
         let moved = (0..10_000)
             .filter(|&p| Split::of(5, p) != Split::of(6, p))
