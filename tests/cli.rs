@@ -81,6 +81,23 @@ fn every_committed_pipeline_validates() {
             .assert()
             .success()
             .stdout(predicate::str::contains("ok (10 stages"));
+        bali()
+            .args(["validate", "pipelines/hpo-mlm.yaml"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("ok (10 stages"));
+        // Its second step starts from the first step's export: until that exists, the missing
+        // model directory is the only error.
+        let out = bali()
+            .args(["validate", "pipelines/hpo-mlm-align.yaml"])
+            .output()
+            .expect("run bali");
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+            assert_eq!(errors.len(), 1, "{stderr}");
+            assert!(errors[0].contains("out/hpo-mlm-model"), "{stderr}");
+        }
     }
     // The full-scale one names data this machine does not have: its only errors are the
     // missing inputs (kinds, inputs and every option are valid).
