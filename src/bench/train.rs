@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{BaliError, IoResultExt, Result};
 use crate::stages::samples::load_tokenizer;
+use crate::stages::train::DeviceOption;
 use crate::train::align::{scalar, DEFAULT_TEMPERATURE};
 use crate::train::batch::{HostBatch, Padded};
 use crate::train::bert::{BertConfig, TokenSpan};
@@ -83,6 +84,9 @@ pub struct TrainBenchOptions {
     pub threads: usize,
     /// Run the PyTorch peer.
     pub peers: bool,
+    /// Where both sides run: `cpu`, or `cuda` (bali built with `--features cuda`; the peer
+    /// on `torch.device("cuda")`).
+    pub device: DeviceOption,
     /// The peer's Python interpreter.
     pub python: String,
     /// The peer script.
@@ -104,6 +108,7 @@ impl Default for TrainBenchOptions {
             warmup: 5,
             threads: 2,
             peers: true,
+            device: DeviceOption::Cpu,
             python: "python3".to_string(),
             torch_script: super::repo_path("scripts/bench/train_step_torch.py"),
             pythonpath: std::env::var(PYTHONPATH_VAR).ok(),
@@ -144,6 +149,9 @@ pub struct TorchRun {
     pub torch: String,
     /// `transformers.__version__`.
     pub transformers: String,
+    /// `cpu`, or the GPU's name (`torch.cuda.get_device_name`).
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// The benchmark's results.
@@ -175,6 +183,8 @@ pub struct TrainBenchReport {
     pub parameters: u64,
     /// Threads of the step.
     pub threads: usize,
+    /// Where both sides ran.
+    pub device: DeviceOption,
     /// Untimed steps.
     pub warmup: usize,
     /// Timed steps.
@@ -196,6 +206,7 @@ struct PeerInput<'a> {
     warmup: usize,
     graph_layers: usize,
     threads: usize,
+    device: DeviceOption,
     seed: u64,
     batches: Vec<PeerBatch<'a>>,
 }
@@ -449,6 +460,7 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
         name_tokens: first.names.tokens(),
         parameters,
         threads: options.threads,
+        device: options.device,
         warmup: options.warmup,
         steps: options.steps,
         ours_over_torch: torch
@@ -470,13 +482,14 @@ fn our_steps(
         layers: options.graph_layers,
         ..GraphOptions::default()
     };
+    let device = options.device.device()?;
     let model = BaliModel::new(
         &LmStart::Pretrained(options.model.clone()),
         GraphEncoderKind::Gatv2,
         &graph,
         SEED,
         candle_core::DType::F32,
-        &candle_core::Device::Cpu,
+        &device,
     )?;
     let parameters: u64 = model
         .varmap
@@ -491,6 +504,7 @@ fn our_steps(
         align_weight: 1.0,
         temperature: DEFAULT_TEMPERATURE,
         textual_weight: 0.0,
+        anchor_weight: 0.0,
     };
     // The trainer's dropout stream id (any fixed stream would do).
     let mut dropout = TrainRng::with_stream(SEED, crate::train::trainer::DROPOUT_STREAM);
@@ -508,10 +522,13 @@ fn our_steps(
         }
         let forward = step.stop();
         let grads = losses.total.backward()?;
+        // A GPU queues its kernels: each phase ends when the device has run them.
+        device.synchronize()?;
         let backward = step.stop();
         optimizer.step(&grads)?;
         drop(grads);
         drop(losses);
+        device.synchronize()?;
         let total = step.stop();
         if i >= options.warmup {
             phases[0].push(forward.wall);
@@ -574,6 +591,7 @@ fn run_torch(options: &TrainBenchOptions, batches: &[HostBatch]) -> PeerOutcome<
             warmup: options.warmup,
             graph_layers: options.graph_layers,
             threads: options.threads,
+            device: options.device,
             seed: SEED,
             batches: batches.iter().map(PeerBatch::from).collect(),
         };
@@ -620,7 +638,7 @@ impl fmt::Display for TrainBenchReport {
         writeln!(
             f,
             "step: {} sentences x {} tokens ({:.1} masked on average), {} mentions, {} names x {} \
-             tokens in {} stars; {} threads; medians of {} steps after {} warm-up",
+             tokens in {} stars; {} threads on {}; medians of {} steps after {} warm-up",
             self.batch,
             self.seq_len,
             self.masked,
@@ -629,6 +647,7 @@ impl fmt::Display for TrainBenchReport {
             self.name_len,
             self.stars,
             self.threads,
+            self.device,
             self.steps,
             self.warmup
         )?;

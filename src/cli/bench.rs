@@ -21,6 +21,7 @@ use crate::bench::process::Machine;
 use crate::bench::pubmed::{bench_pubmed, PubmedBenchOptions};
 use crate::bench::train::{bench_train, TrainBenchOptions};
 use crate::stages::subgraphs::synthetic::SyntheticRelations;
+use crate::stages::train::DeviceOption;
 use crate::BaliError;
 
 /// The real baseline file under `$BALI_SHARED`.
@@ -164,6 +165,9 @@ pub enum BenchCommand {
         /// bali alone: skip the PyTorch peer.
         #[arg(long)]
         no_peers: bool,
+        /// Where both sides run: `cpu`, or `cuda` (a build with `--features cuda`).
+        #[arg(long, default_value = "cpu", value_parser = parse_device)]
+        device: DeviceOption,
         /// The Python interpreter of the PyTorch peer.
         #[arg(long, default_value = "python3")]
         python: String,
@@ -289,6 +293,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             warmup,
             threads,
             no_peers,
+            device,
             python,
             json,
         } => {
@@ -309,11 +314,21 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 warmup,
                 threads,
                 peers: !no_peers,
+                device,
                 python,
                 ..TrainBenchOptions::default()
             };
             print(&bench_train(&options)?, machine, json)
         }
+    }
+}
+
+/// `--device`: the names `device:` takes in a pipeline.
+fn parse_device(s: &str) -> Result<DeviceOption, String> {
+    match s {
+        "cpu" => Ok(DeviceOption::Cpu),
+        "cuda" => Ok(DeviceOption::Cuda),
+        other => Err(format!("`{other}` is not a device: use cpu or cuda")),
     }
 }
 

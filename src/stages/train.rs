@@ -25,7 +25,7 @@ use crate::tables::{misc, TableType};
 use crate::train::artifacts::{
     BaseModel, HoldoutRecord, Init, TrainSummary, CHECKPOINT_FILE, MODEL_DIR, SUMMARY_FORMAT,
 };
-use crate::train::batch::{steps_per_epoch, BatchConfig, BatchTokens};
+use crate::train::batch::{steps_per_epoch, BatchConfig, BatchMaker, BatchTokens, HostBatch};
 use crate::train::bert::BertConfig;
 use crate::train::corpus::{SampleFilter, TrainingData};
 use crate::train::holdout::{self, Holdout};
@@ -44,6 +44,15 @@ pub enum DeviceOption {
     Cpu,
     /// The first CUDA GPU; needs a build with `--features cuda`.
     Cuda,
+}
+
+impl std::fmt::Display for DeviceOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DeviceOption::Cpu => "cpu",
+            DeviceOption::Cuda => "cuda",
+        })
+    }
 }
 
 impl DeviceOption {
@@ -134,6 +143,18 @@ pub struct TrainOptions {
     /// only.
     #[serde(default)]
     pub textual_weight: f64,
+    /// Weight of the anchor term (default 0: off): the mean cosine distance of each mention
+    /// and name embedding of a step to the same text through the frozen starting model, which
+    /// keeps an already good embedding space from contracting while the alignment moves it.
+    /// It uses no labels. GNN encoders only; costs one forward pass of the frozen model.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub anchor_weight: f64,
+    /// Batches of held-out sentences (of `batch_size`, fixed for the run) whose alignment loss
+    /// is computed without dropout at every logged step, as `heldout_align_loss` (default 0:
+    /// none). Whether what the alignment learns carries over to unseen sentences; costs one
+    /// forward pass per batch per logged step.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub heldout_batches: u64,
     /// Freeze the embedding layer (the reference's `--freeze_embs`; default off).
     #[serde(default)]
     pub freeze_embeddings: bool,
@@ -167,6 +188,16 @@ pub struct TrainOptions {
     /// moments, fresh schedule) when there is one, instead of from `model`.
     #[serde(default, rename = "continue")]
     pub continue_training: bool,
+}
+
+/// Options added after runs were committed are left out of the canonical options while at
+/// their default, so those runs keep their fingerprints.
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+fn is_zero_u64(x: &u64) -> bool {
+    *x == 0
 }
 
 fn default_init() -> Init {
@@ -241,6 +272,7 @@ impl TrainOptions {
             ("align_weight", self.align_weight),
             ("mlm_weight", self.mlm_weight),
             ("textual_weight", self.textual_weight),
+            ("anchor_weight", self.anchor_weight),
         ] {
             if !(w >= 0.0 && w.is_finite()) {
                 problems.push(format!("`{name}` ({w}) must be a non-negative number"));
@@ -255,6 +287,16 @@ impl TrainOptions {
         if self.textual_weight > 0.0 && self.graph_encoder == GraphEncoderKind::Linearized {
             problems.push(
                 "`textual_weight` needs a GNN graph encoder (gatv2 or graphsage): the linearized one has no name embeddings".to_string(),
+            );
+        }
+        if self.anchor_weight > 0.0 && self.graph_encoder == GraphEncoderKind::Linearized {
+            problems.push(
+                "`anchor_weight` needs a GNN graph encoder (gatv2 or graphsage): the linearized one has no name embeddings".to_string(),
+            );
+        }
+        if self.anchor_weight > 0.0 && self.align_weight == 0.0 && self.textual_weight == 0.0 {
+            problems.push(
+                "`anchor_weight` needs `align_weight` or `textual_weight`: it anchors the mentions and names those losses move".to_string(),
             );
         }
         if let Err(e) = self.mlm.validate() {
@@ -391,11 +433,12 @@ impl TrainObserver for EngineObserver<'_, '_> {
         self.ctx.progress().set_position(step);
         if let Some(row) = row {
             let message = format!(
-                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}) lr {:.2e} {:.0} tok/s",
+                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}, anchor {:.4}) lr {:.2e} {:.0} tok/s",
                 row.loss,
                 row.mlm_loss,
                 row.align_loss,
                 row.textual_loss,
+                row.anchor_loss,
                 row.lr_lm,
                 row.tokens_per_second
             );
@@ -424,6 +467,10 @@ pub fn metrics_batch(rows: &[MetricsRow]) -> Result<RecordBatch> {
         f(|r| r.mlm_loss),
         f(|r| r.align_loss),
         f(|r| r.textual_loss),
+        f(|r| r.anchor_loss),
+        std::sync::Arc::new(Float64Array::from_iter(
+            rows.iter().map(|r| r.heldout_align_loss),
+        )),
         f(|r| r.lr_lm),
         f(|r| r.lr_graph),
         f(|r| r.tokens_per_second),
@@ -463,6 +510,19 @@ impl TrainStage {
     }
 }
 
+/// The first `count` batches (at most one epoch) of the held-out sentences in `held`, built as
+/// training builds its own (names and neighbours drawn by step, MLM masks unused).
+fn heldout_batches(held: TrainingData, config: BatchConfig, count: u64) -> Result<Vec<HostBatch>> {
+    if held.sentences.is_empty() {
+        info!("heldout_batches: no held-out sentence to score");
+        return Ok(Vec::new());
+    }
+    let mut maker = BatchMaker::new(Arc::new(held), config)?;
+    (0..count.min(maker.steps_per_epoch()))
+        .map(|step| maker.batch(step))
+        .collect()
+}
+
 impl Stage for TrainStage {
     fn fingerprint_files(&self) -> Vec<PathBuf> {
         model_files(&self.model_dir)
@@ -486,6 +546,7 @@ impl Stage for TrainStage {
         let filter = SampleFilter {
             holdout,
             current: current.as_ref(),
+            held_out_only: false,
         };
         let linearized = o.graph_encoder == GraphEncoderKind::Linearized;
         let data = TrainingData::load(
@@ -506,7 +567,11 @@ impl Stage for TrainStage {
         let total = o.total_steps(data.sentences.len());
         let device = o.device.device()?;
         let start = self.lm_start(seed);
-        let model = BaliModel::new(&start, o.graph_encoder, &o.graph, seed, DType::F32, &device)?;
+        let mut model =
+            BaliModel::new(&start, o.graph_encoder, &o.graph, seed, DType::F32, &device)?;
+        if o.anchor_weight > 0.0 {
+            model.anchor_to(&start, DType::F32)?;
+        }
         let optimizer = AdamW::new(&model.varmap, o.optim(), total)?;
         let config = TrainConfig {
             total_steps: total,
@@ -515,13 +580,31 @@ impl Stage for TrainStage {
                 mlm_weight: o.mlm_weight,
                 align_weight: o.align_weight,
                 textual_weight: o.textual_weight,
+                anchor_weight: o.anchor_weight,
                 temperature: o.temperature,
             },
             checkpoint_every: o.checkpoint_every,
             log_every: o.log_every,
             seed,
         };
-        let mut trainer = Trainer::new(&model, optimizer, Arc::clone(&data), config);
+        let heldout = if o.heldout_batches > 0 {
+            let filter = SampleFilter {
+                held_out_only: true,
+                ..filter
+            };
+            let held = TrainingData::load(
+                &samples,
+                &subgraphs,
+                &names,
+                &filter,
+                linearized.then_some(&self.tokenizer),
+            )?;
+            heldout_batches(held, self.batch_config(seed), o.heldout_batches)?
+        } else {
+            Vec::new()
+        };
+        let mut trainer =
+            Trainer::new(&model, optimizer, Arc::clone(&data), config).with_heldout(heldout);
         let scratch = ctx.scratch_dir()?;
         if trainer.resume(&scratch)?.is_none() && o.continue_training {
             match ctx.previous_artifact_dir() {

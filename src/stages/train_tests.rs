@@ -249,6 +249,8 @@ struct Inputs {
     current: CurrentArticles,
     holdout: Holdout,
     samples: RecordBatch,
+    /// The held-out sentences, loaded as `heldout_batches` loads them.
+    heldout: TrainingData,
 }
 
 fn inputs(fraction: f64, linearized: bool) -> Inputs {
@@ -260,17 +262,21 @@ fn inputs(fraction: f64, linearized: bool) -> Inputs {
     let current = CurrentArticles::build(&open("articles"), Some(&deletions)).unwrap();
     let holdout = Holdout::new(29, fraction).unwrap();
     let tokenizer = load_tokenizer(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(TINY)).unwrap();
-    let data = TrainingData::load(
-        &open("samples"),
-        &open("subgraphs"),
-        &open("names"),
-        &SampleFilter {
-            holdout,
-            current: Some(&current),
-        },
-        linearized.then_some(&tokenizer),
-    )
-    .unwrap();
+    let load = |held_out_only| {
+        TrainingData::load(
+            &open("samples"),
+            &open("subgraphs"),
+            &open("names"),
+            &SampleFilter {
+                holdout,
+                current: Some(&current),
+                held_out_only,
+            },
+            linearized.then_some(&tokenizer),
+        )
+        .unwrap()
+    };
+    let (data, heldout) = (load(false), load(true));
     let samples = all_rows(&store, "samples");
     Inputs {
         _dir: dir,
@@ -278,6 +284,7 @@ fn inputs(fraction: f64, linearized: bool) -> Inputs {
         current,
         holdout,
         samples,
+        heldout,
     }
 }
 
@@ -330,6 +337,21 @@ fn held_out_and_superseded_articles_never_reach_a_batch() {
     expected.sort_unstable();
     kept.sort_unstable();
     assert_eq!(kept, expected);
+    // The held-out view keeps exactly the current, held-out records.
+    let mut held: Vec<i64> = (0..s.num_rows())
+        .filter(|&i| {
+            inputs
+                .current
+                .is_current(pmid.value(i), file.value(i), index.value(i))
+                && inputs.holdout.is_held_out(pmid.value(i))
+        })
+        .map(|i| pmid.value(i))
+        .collect();
+    let mut kept_held = inputs.heldout.sentences.pmids.clone();
+    held.sort_unstable();
+    kept_held.sort_unstable();
+    assert!(!held.is_empty());
+    assert_eq!(kept_held, held);
     // The deleted article (80000035) and the superseded record of 80000012 (in file 0001; the
     // current one is in 0003) are gone.
     assert!(!kept.contains(&80000035));
@@ -444,6 +466,7 @@ fn train_config(total: u64, linearized: bool) -> TrainConfig {
             align_weight: 1.0,
             temperature: 0.07,
             textual_weight: 0.0,
+            anchor_weight: 0.0,
         },
         checkpoint_every: 4,
         log_every: 1,
@@ -859,4 +882,127 @@ fn training_losses_are_reproducible_from_the_rng_state() {
     assert_eq!((a.mlm, a.align), (b.mlm, b.align));
     let c = model.losses(&batch, &config, &mut r1).unwrap();
     assert_ne!((a.mlm, a.align), (c.mlm, c.align));
+}
+
+/// The anchor term is the mean cosine distance to the frozen start: hand-computed on two rows,
+/// positive under dropout, computed without touching the dropout stream, and a run with it
+/// leaves the name embeddings nearer the start's than the same run without it.
+#[test]
+fn the_anchor_term_holds_the_start() {
+    use crate::train::bert::{mean_pool, Mode};
+    use crate::train::model::mean_cosine_distance;
+    let a = Tensor::new(&[[1f32, 0.0], [1.0, 1.0]], &Device::Cpu).unwrap();
+    let b = Tensor::new(&[[2f32, 0.0], [0.0, 3.0]], &Device::Cpu).unwrap();
+    let d = mean_cosine_distance(&a, &b)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    let expected = (1.0 - 0.5f32.sqrt()) / 2.0;
+    assert!((d - expected).abs() < 1e-6, "{d} vs {expected}");
+
+    let inputs = inputs(0.1, false);
+    let mut maker = BatchMaker::new(Arc::clone(&inputs.data), batch_config(false)).unwrap();
+    let batch = maker.batch(0).unwrap();
+    let start = LmStart::Pretrained(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(TINY));
+    let mut model = tiny_model(GraphEncoderKind::Gatv2);
+    model.anchor_to(&start, DType::F32).unwrap();
+    let off = train_config(1, false).loss;
+    let on = LossConfig {
+        anchor_weight: 1.0,
+        ..off
+    };
+    let with = model.losses(&batch, &on, &mut TrainRng::new(5)).unwrap();
+    let without = model.losses(&batch, &off, &mut TrainRng::new(5)).unwrap();
+    assert!(with.anchor > 0.0 && with.anchor < 0.5, "{}", with.anchor);
+    assert_eq!((with.mlm, with.align), (without.mlm, without.align));
+    assert_eq!(without.anchor, 0.0);
+
+    // Names of the first batch through the model in evaluation mode.
+    let names = |model: &BaliModel| -> Tensor {
+        let p = &batch.names;
+        let ids = Tensor::from_slice(&p.ids, (p.rows, p.cols), &Device::Cpu).unwrap();
+        let mask = Tensor::from_slice(&p.mask, (p.rows, p.cols), &Device::Cpu).unwrap();
+        let hidden = model
+            .bert
+            .forward(&ids, None, &mask, &mut Mode::Eval)
+            .unwrap();
+        mean_pool(&hidden, &mask).unwrap()
+    };
+    let base = names(&tiny_model(GraphEncoderKind::Gatv2));
+    let drift = |anchor_weight: f64| -> f32 {
+        let mut model = tiny_model(GraphEncoderKind::Gatv2);
+        model.anchor_to(&start, DType::F32).unwrap();
+        let optimizer = AdamW::new(&model.varmap, optim(0.0, 0.0), 6).unwrap();
+        let mut config = train_config(6, false);
+        config.loss = LossConfig {
+            mlm_weight: 0.0,
+            anchor_weight,
+            ..config.loss
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let trainer = Trainer::new(&model, optimizer, Arc::clone(&inputs.data), config);
+        let mut rec = Recorder {
+            rows: Vec::new(),
+            stop_after: None,
+        };
+        trainer.run(dir.path(), &mut rec).unwrap();
+        assert_eq!(
+            rec.rows.iter().any(|r| r.anchor_loss > 0.0),
+            anchor_weight > 0.0
+        );
+        mean_cosine_distance(&names(&model), &base)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    };
+    let (free, held) = (drift(0.0), drift(20.0));
+    assert!(held < free, "anchored drift {held} vs free drift {free}");
+}
+
+/// Held-out losses are computed without dropout (the same value every time, the rng stream
+/// untouched), logged at every logged step, and leave training bit-for-bit as it was.
+#[test]
+fn heldout_losses_are_logged_and_change_nothing() {
+    let inputs = inputs(0.3, false);
+    let held = Arc::new(inputs.heldout.clone());
+    let mut maker = BatchMaker::new(Arc::clone(&held), batch_config(false)).unwrap();
+    let heldout: Vec<_> = (0..2).map(|s| maker.batch(s).unwrap()).collect();
+    let config = train_config(4, false);
+    let model = tiny_model(GraphEncoderKind::Gatv2);
+    let a = model.eval_losses(&heldout[0], &config.loss).unwrap();
+    let b = model.eval_losses(&heldout[0], &config.loss).unwrap();
+    assert_eq!((a.mlm, a.align), (b.mlm, b.align));
+    let train = model
+        .losses(&heldout[0], &config.loss, &mut TrainRng::new(5))
+        .unwrap();
+    assert_ne!(a.align, train.align, "training mode has dropout");
+
+    let run = |heldout: Vec<crate::train::batch::HostBatch>| -> Vec<MetricsRow> {
+        let model = tiny_model(GraphEncoderKind::Gatv2);
+        let optimizer = AdamW::new(&model.varmap, optim(0.0, 0.0), 4).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let trainer = Trainer::new(&model, optimizer, Arc::clone(&inputs.data), config.clone())
+            .with_heldout(heldout);
+        let mut rec = Recorder {
+            rows: Vec::new(),
+            stop_after: None,
+        };
+        trainer.run(dir.path(), &mut rec).unwrap();
+        rec.rows
+    };
+    let with = run(heldout);
+    let without = run(Vec::new());
+    assert_eq!(with.len(), 4);
+    for (w, o) in with.iter().zip(&without) {
+        assert_eq!(
+            (w.loss, w.mlm_loss, w.align_loss),
+            (o.loss, o.mlm_loss, o.align_loss)
+        );
+        assert!(
+            w.heldout_align_loss
+                .is_some_and(|l| l.is_finite() && l > 0.0),
+            "{w:?}"
+        );
+        assert_eq!(o.heldout_align_loss, None);
+    }
 }

@@ -79,6 +79,18 @@ pub fn train_metrics_schema() -> SchemaRef {
                 "Textual contrastive loss: mentions against the LM's embedding of their concept's name (0 when off)",
             ),
             col(
+                "anchor_loss",
+                DataType::Float64,
+                false,
+                "Anchor term: mean cosine distance of mentions and names to the starting model's embeddings (0 when off)",
+            ),
+            col(
+                "heldout_align_loss",
+                DataType::Float64,
+                true,
+                "Alignment loss on fixed batches of held-out sentences, without dropout (null when heldout_batches is 0)",
+            ),
+            col(
                 "lr_lm",
                 DataType::Float64,
                 false,

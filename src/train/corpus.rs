@@ -187,6 +187,9 @@ pub struct SampleFilter<'a> {
     pub holdout: Holdout,
     /// The current view of PubMed, when the trainer was given the articles.
     pub current: Option<&'a CurrentArticles>,
+    /// Keep the held-out articles instead of the training ones (for losses on held-out
+    /// sentences); what is dropped is then counted as `held_out`.
+    pub held_out_only: bool,
 }
 
 impl SampleFilter<'_> {
@@ -198,7 +201,7 @@ impl SampleFilter<'_> {
                 return Some(Dropped::NotCurrent);
             }
         }
-        self.holdout.is_held_out(pmid).then_some(Dropped::HeldOut)
+        (self.holdout.is_held_out(pmid) != self.held_out_only).then_some(Dropped::HeldOut)
     }
 }
 

@@ -96,6 +96,11 @@ pub struct LossConfig {
     /// (the star target's name drawn for the step), over the concepts the batch allows in
     /// name losses ([`HostBatch::name_loss`]).
     pub textual_weight: f64,
+    /// Weight of the anchor term: the mean cosine distance of each pooled mention and each
+    /// name embedding of the step to the same text through the frozen starting model
+    /// ([`BaliModel::anchor_to`]). It keeps the LM's embedding space where the start had it
+    /// while the alignment moves it; it uses no labels.
+    pub anchor_weight: f64,
 }
 
 /// The losses of one batch: the total as a tensor to differentiate, the parts as numbers.
@@ -108,6 +113,8 @@ pub struct StepLosses {
     pub align: f64,
     /// The textual contrastive loss (0 when off or when no concept of the batch takes part).
     pub textual: f64,
+    /// The anchor term (0 when off).
+    pub anchor: f64,
 }
 
 /// Seed offsets of the fresh parts, so that each draws its own weights from the run's seed.
@@ -124,6 +131,8 @@ pub struct BaliModel {
     pub mlm: MlmHead,
     /// The GNN and read-out; `None` for the linearised variant.
     pub graph: Option<GraphModel>,
+    /// The frozen starting encoder of the anchor term; `None` when it is off.
+    anchor: Option<Bert>,
     device: Device,
 }
 
@@ -168,8 +177,18 @@ impl BaliModel {
             bert,
             mlm,
             graph,
+            anchor: None,
             device: device.clone(),
         })
+    }
+
+    /// Keeps a frozen copy of the encoder `start` describes, for the anchor term
+    /// ([`LossConfig::anchor_weight`]); its weights are in no optimiser group.
+    pub fn anchor_to(&mut self, start: &LmStart, dtype: DType) -> Result<()> {
+        let frozen = VarMap::new();
+        let bert = start.build(&frozen, dtype, &self.device)?;
+        self.anchor = Some(bert.detached()?);
+        Ok(())
     }
 
     /// The device the parameters live on.
@@ -192,10 +211,24 @@ impl BaliModel {
         config: &LossConfig,
         rng: &mut TrainRng,
     ) -> Result<StepLosses> {
+        self.losses_in(batch, config, Some(rng))
+    }
+
+    /// The losses of `batch` in evaluation mode (no dropout anywhere), as for held-out
+    /// sentences; the model's state and every random stream are untouched.
+    pub fn eval_losses(&self, batch: &HostBatch, config: &LossConfig) -> Result<StepLosses> {
+        self.losses_in(batch, config, None)
+    }
+
+    /// The losses, with dropout drawn from `rng` when there is one.
+    fn losses_in(
+        &self,
+        batch: &HostBatch,
+        config: &LossConfig,
+        mut rng: Option<&mut TrainRng>,
+    ) -> Result<StepLosses> {
         let (ids, mask) = self.ids(&batch.text)?;
-        let hidden = self
-            .bert
-            .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+        let hidden = self.bert.forward(&ids, None, &mask, &mut mode(&mut rng))?;
         // A loss with weight 0 is not computed at all (its value reads 0 in the metrics).
         let mut total: Option<Tensor> = None;
         let mut add = |term: Tensor| -> Result<()> {
@@ -220,6 +253,7 @@ impl BaliModel {
         }
         let mut align_value = 0.0;
         let mut textual_value = 0.0;
+        let mut anchor_value = 0.0;
         let textual = config.textual_weight > 0.0 && batch.name_loss.iter().any(|&a| a);
         if (config.align_weight > 0.0 || textual)
             && !batch.spans.is_empty()
@@ -231,7 +265,14 @@ impl BaliModel {
                 &batch.span_groups,
                 batch.span_concepts.len(),
             )?;
-            let (nodes, targets) = self.graph_states(batch, rng)?;
+            let (nodes, targets, features) = self.graph_states(batch, rng)?;
+            if let (true, Some(base), Some(features)) =
+                (config.anchor_weight > 0.0, &self.anchor, &features)
+            {
+                let anchor = self.anchor_term(base, batch, &ids, &mask, &mentions, features)?;
+                anchor_value = scalar(&anchor)?;
+                add((anchor * config.anchor_weight)?)?;
+            }
             if config.align_weight > 0.0 {
                 let align = alignment_loss(
                     &mentions,
@@ -284,41 +325,81 @@ impl BaliModel {
             mlm: mlm_value,
             align: align_value,
             textual: textual_value,
+            anchor: anchor_value,
         })
     }
 
+    /// The anchor term: the mean cosine distance of `mentions` and the name `features` to the
+    /// same mentions and names through the frozen starting encoder `base` (no dropout).
+    fn anchor_term(
+        &self,
+        base: &Bert,
+        batch: &HostBatch,
+        ids: &Tensor,
+        mask: &Tensor,
+        mentions: &Tensor,
+        features: &Tensor,
+    ) -> Result<Tensor> {
+        let hidden = base.forward(ids, None, mask, &mut Mode::Eval)?;
+        let base_mentions = pool_spans(
+            &hidden,
+            &batch.spans,
+            &batch.span_groups,
+            batch.span_concepts.len(),
+        )?;
+        let (name_ids, name_mask) = self.ids(&batch.names)?;
+        let states = base.forward(&name_ids, None, &name_mask, &mut Mode::Eval)?;
+        let base_names = mean_pool(&states, &name_mask)?;
+        let ours = Tensor::cat(&[mentions, features], 0)?;
+        let theirs = Tensor::cat(&[&base_mentions, &base_names], 0)?;
+        mean_cosine_distance(&ours, &theirs.detach())
+    }
+
     /// g_v for every star of `batch`, and (GNN variants) the LM's mean-pooled embedding of
-    /// each star's target name, the textual task's other side.
+    /// each star's target name, the textual task's other side, and of every name of the batch.
     fn graph_states(
         &self,
         batch: &HostBatch,
-        rng: &mut TrainRng,
-    ) -> Result<(Tensor, Option<Tensor>)> {
+        mut rng: Option<&mut TrainRng>,
+    ) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
         match (&self.graph, &batch.linearized) {
             (Some(graph), _) => {
                 let (ids, mask) = self.ids(&batch.names)?;
-                let states = self
-                    .bert
-                    .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
+                let states = self.bert.forward(&ids, None, &mask, &mut mode(&mut rng))?;
                 let features = mean_pool(&states, &mask)?;
                 let stars = GraphBatch::new(&batch.stars, batch.names.rows, &self.device)?;
                 let targets: Vec<u32> = batch.stars.iter().map(|s| s.target).collect();
                 let targets = Tensor::from_slice(&targets, targets.len(), &self.device)?;
                 let names = features.index_select(&targets, 0)?;
-                Ok((graph.forward(&features, &stars, Some(rng))?, Some(names)))
+                let nodes = graph.forward(&features, &stars, rng)?;
+                Ok((nodes, Some(names), Some(features)))
             }
             (None, Some(seqs)) => {
                 let (ids, mask) = self.ids(seqs)?;
-                let states = self
-                    .bert
-                    .forward(&ids, None, &mask, &mut Mode::Train(rng))?;
-                Ok((cls_states(&states)?, None))
+                let states = self.bert.forward(&ids, None, &mask, &mut mode(&mut rng))?;
+                Ok((cls_states(&states)?, None, None))
             }
             (None, None) => Err(crate::error::BaliError::Internal(
                 "a linearised model got a batch without linearised stars".into(),
             )),
         }
     }
+}
+
+/// Training mode with dropout from `rng`, or evaluation mode without one.
+fn mode<'a>(rng: &'a mut Option<&mut TrainRng>) -> Mode<'a> {
+    match rng {
+        Some(r) => Mode::Train(&mut **r),
+        None => Mode::Eval,
+    }
+}
+
+/// `mean_i (1 - cos(a_i, b_i))` over the rows of `a` and `b` (`[n, d]`, `n > 0`).
+pub fn mean_cosine_distance(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let dot = (a * b)?.sum(1)?;
+    let norms = (a.sqr()?.sum(1)?.sqrt()? * b.sqr()?.sum(1)?.sqrt()?)?;
+    let cos = (dot / norms.clamp(1e-12, f64::INFINITY)?)?;
+    Ok(cos.affine(-1.0, 1.0)?.mean_all()?)
 }
 
 /// The files of a model directory whose contents define the model (config, weights,

@@ -17,7 +17,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use super::batch::{BatchConfig, BatchMaker, Loader};
+use super::batch::{BatchConfig, BatchMaker, HostBatch, Loader};
 use super::checkpoint;
 use super::corpus::TrainingData;
 use super::model::{BaliModel, LossConfig};
@@ -48,6 +48,13 @@ pub struct MetricsRow {
     /// Textual contrastive loss (0 when off).
     #[serde(default)]
     pub textual_loss: f64,
+    /// Anchor term: cosine distance of mentions and names to the starting model's (0 when off).
+    #[serde(default)]
+    pub anchor_loss: f64,
+    /// Alignment loss on the fixed held-out batches, without dropout (`None` when the run
+    /// has none: `heldout_batches: 0`).
+    #[serde(default)]
+    pub heldout_align_loss: Option<f64>,
     /// LM learning rate used by the step.
     pub lr_lm: f64,
     /// Graph/heads learning rate used by the step.
@@ -175,6 +182,7 @@ pub struct Trainer<'m> {
     step: u64,
     start: Start,
     metrics: Vec<MetricsRow>,
+    heldout: Vec<HostBatch>,
 }
 
 impl<'m> Trainer<'m> {
@@ -196,7 +204,38 @@ impl<'m> Trainer<'m> {
             step: 0,
             start: Start::Scratch,
             metrics: Vec::new(),
+            heldout: Vec::new(),
         }
+    }
+
+    /// Scores these fixed batches of held-out sentences at every logged step (their mean
+    /// alignment loss without dropout, `heldout_align_loss`): whether what the alignment
+    /// learns carries over to sentences it never trained on.
+    pub fn with_heldout(mut self, batches: Vec<HostBatch>) -> Self {
+        self.heldout = batches;
+        self
+    }
+
+    /// The mean alignment loss of the held-out batches that have one, or `None`.
+    fn heldout_align_loss(&self) -> Result<Option<f64>> {
+        // Only the alignment term is computed.
+        let config = LossConfig {
+            mlm_weight: 0.0,
+            align_weight: 1.0,
+            textual_weight: 0.0,
+            anchor_weight: 0.0,
+            ..self.config.loss
+        };
+        let mut sum = 0.0;
+        let mut n = 0usize;
+        for batch in &self.heldout {
+            if batch.spans.is_empty() || batch.star_concepts.is_empty() {
+                continue;
+            }
+            sum += self.model.eval_losses(batch, &config)?.align;
+            n += 1;
+        }
+        Ok((n > 0).then(|| sum / n as f64))
     }
 
     /// Restores the newest checkpoint of `dir` (parameters, optimiser, dropout stream, logged
@@ -322,6 +361,8 @@ impl<'m> Trainer<'m> {
                     mlm_loss: losses.mlm,
                     align_loss: losses.align,
                     textual_loss: losses.textual,
+                    anchor_loss: losses.anchor,
+                    heldout_align_loss: self.heldout_align_loss()?,
                     lr_lm: stats.lr_lm,
                     lr_graph: stats.lr_graph,
                     tokens_per_second: batch.tokens() as f64 / seconds.max(1e-9),
