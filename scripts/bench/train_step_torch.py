@@ -24,6 +24,9 @@ the usual PyTorch way:
   1e-4 for the MLM head, GNN and read-out), weight decay 0.01, PyTorch's default
   implementation for CPU tensors.
 
+On `"device": "cuda"` (bali bench train --device cuda) the model and every tensor live on the
+first GPU (`torch.set_default_device`), and each phase ends with `torch.cuda.synchronize()`.
+
 Phases are timed as on the Rust side: forward (up to the loss values), backward, optimiser
 (step and zero_grad). Prints one JSON line: per-phase medians over the timed batches, the
 median step, its CPU seconds (time.process_time, all threads), tokens/s (sentence + name
@@ -203,7 +206,15 @@ def main():
 
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(spec["seed"])
-    model = Bali(args.model, spec["graph_layers"])
+    device = spec.get("device", "cpu")
+    if device == "cuda":
+        torch.set_default_device("cuda")
+
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    model = Bali(args.model, spec["graph_layers"]).to(device)
     model.train()
     lm = [p for n, p in model.named_parameters() if n.startswith("bert.")]
     heads = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
@@ -222,9 +233,11 @@ def main():
         values = (loss.item(), mlm.item(), align.item())
         t1 = time.perf_counter()
         loss.backward()
+        sync()
         t2 = time.perf_counter()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        sync()
         t3 = time.perf_counter()
         cpu = time.process_time() - cpu0
         if not all(v == v and abs(v) != float("inf") for v in values):
@@ -254,6 +267,7 @@ def main():
                 "torch": torch.__version__,
                 "transformers": transformers.__version__,
                 "attention": model.bert.config._attn_implementation,
+                "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
             }
         )
     )
