@@ -61,7 +61,11 @@ impl DeviceOption {
         match self {
             DeviceOption::Cpu => Ok(Device::Cpu),
             #[cfg(feature = "cuda")]
-            DeviceOption::Cuda => Ok(Device::new_cuda(0)?),
+            DeviceOption::Cuda => Device::new_cuda(0).map_err(|e| {
+                BaliError::Spec(format!(
+                    "device: cuda: cannot open CUDA device 0 ({e}); check `nvidia-smi`, or use device: cpu"
+                ))
+            }),
             #[cfg(not(feature = "cuda"))]
             DeviceOption::Cuda => Err(BaliError::Spec(
                 "device: cuda needs a bali built with `cargo build --features cuda` (this build has no CUDA support)".into(),
@@ -432,8 +436,12 @@ impl TrainObserver for EngineObserver<'_, '_> {
     fn step_done(&mut self, step: u64, total: u64, row: Option<&MetricsRow>) -> Result<()> {
         self.ctx.progress().set_position(step);
         if let Some(row) = row {
+            let heldout = row
+                .heldout_align_loss
+                .map(|h| format!(", held-out align {h:.4}"))
+                .unwrap_or_default();
             let message = format!(
-                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}, anchor {:.4}) lr {:.2e} {:.0} tok/s",
+                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}, anchor {:.4}{heldout}) lr {:.2e} {:.0} tok/s",
                 row.loss,
                 row.mlm_loss,
                 row.align_loss,
