@@ -47,6 +47,12 @@ step toolkit "$NVCC" --version
 if [ -z "${CUDA_COMPUTE_CAP:-}" ]; then
   cap="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.[:space:]')"
   [ -n "$cap" ] && export CUDA_COMPUTE_CAP="$cap"
+  # nvcc before 12 cannot target Hopper (candle-kernels asks for compute_90a): build PTX for 80,
+  # which the driver JIT-compiles for the newer GPU.
+  major="$("$NVCC" --version | sed -n 's/.*release \([0-9]*\)\..*/\1/p')"
+  if [ -n "$cap" ] && [ "${major:-0}" -lt 12 ] && [ "$cap" -ge 90 ]; then
+    export CUDA_COMPUTE_CAP=80
+  fi
 fi
 echo "   GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1); CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-unset}" | tee -a "$SUMMARY"
 
