@@ -323,13 +323,10 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
     }
 }
 
-/// `--device`: the names `device:` takes in a pipeline.
+/// `--device`: the names `device:` takes in a pipeline (the option's own serde names).
 fn parse_device(s: &str) -> Result<DeviceOption, String> {
-    match s {
-        "cpu" => Ok(DeviceOption::Cpu),
-        "cuda" => Ok(DeviceOption::Cuda),
-        other => Err(format!("`{other}` is not a device: use cpu or cuda")),
-    }
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("`{s}` is not a device: use cpu or cuda"))
 }
 
 /// `given`, or `rel` under `$BALI_SHARED` when that is set (and then the file must exist, as

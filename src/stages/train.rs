@@ -557,13 +557,16 @@ impl Stage for TrainStage {
             held_out_only: false,
         };
         let linearized = o.graph_encoder == GraphEncoderKind::Linearized;
-        let data = TrainingData::load(
-            &samples,
-            &subgraphs,
-            &names,
-            &filter,
-            linearized.then_some(&self.tokenizer),
-        )?;
+        let load = |filter: &SampleFilter<'_>| {
+            TrainingData::load(
+                &samples,
+                &subgraphs,
+                &names,
+                filter,
+                linearized.then_some(&self.tokenizer),
+            )
+        };
+        let data = load(&filter)?;
         if data.sentences.is_empty() {
             return Err(BaliError::Spec(format!(
                 "bali_train has no sentence to train on ({} samples read, {} held out, {} not current)",
@@ -596,17 +599,10 @@ impl Stage for TrainStage {
             seed,
         };
         let heldout = if o.heldout_batches > 0 {
-            let filter = SampleFilter {
+            let held = load(&SampleFilter {
                 held_out_only: true,
                 ..filter
-            };
-            let held = TrainingData::load(
-                &samples,
-                &subgraphs,
-                &names,
-                &filter,
-                linearized.then_some(&self.tokenizer),
-            )?;
+            })?;
             heldout_batches(held, self.batch_config(seed), o.heldout_batches)?
         } else {
             Vec::new()

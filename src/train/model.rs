@@ -259,12 +259,7 @@ impl BaliModel {
             && !batch.spans.is_empty()
             && !batch.star_concepts.is_empty()
         {
-            let mentions = pool_spans(
-                &hidden,
-                &batch.spans,
-                &batch.span_groups,
-                batch.span_concepts.len(),
-            )?;
+            let mentions = pool_mentions(&hidden, batch)?;
             let (nodes, targets, features) = self.graph_states(batch, rng)?;
             if let (true, Some(base), Some(features)) =
                 (config.anchor_weight > 0.0, &self.anchor, &features)
@@ -341,12 +336,7 @@ impl BaliModel {
         features: &Tensor,
     ) -> Result<Tensor> {
         let hidden = base.forward(ids, None, mask, &mut Mode::Eval)?;
-        let base_mentions = pool_spans(
-            &hidden,
-            &batch.spans,
-            &batch.span_groups,
-            batch.span_concepts.len(),
-        )?;
+        let base_mentions = pool_mentions(&hidden, batch)?;
         let (name_ids, name_mask) = self.ids(&batch.names)?;
         let states = base.forward(&name_ids, None, &name_mask, &mut Mode::Eval)?;
         let base_names = mean_pool(&states, &name_mask)?;
@@ -384,6 +374,16 @@ impl BaliModel {
             )),
         }
     }
+}
+
+/// One vector per (sentence, concept) of `batch`: its mention tokens in `hidden`, averaged.
+fn pool_mentions(hidden: &Tensor, batch: &HostBatch) -> Result<Tensor> {
+    pool_spans(
+        hidden,
+        &batch.spans,
+        &batch.span_groups,
+        batch.span_concepts.len(),
+    )
 }
 
 /// Training mode with dropout from `rng`, or evaluation mode without one.
