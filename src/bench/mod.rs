@@ -6,10 +6,12 @@
 //! - [`linking`]: the dictionary at UMLS scale, the aho-corasick automaton, pyahocorasick;
 //! - [`graph`]: the graph build at MRREL scale, and samples on real abstracts;
 //! - [`engine`]: no-change re-runs and one added file over many partitions;
-//! - [`train`]: one full training step against the same step in PyTorch.
+//! - [`train`]: one full training step against the same step in PyTorch;
+//! - [`embed`]: the evaluation's inference (an ontology's names) against transformers.
 //!
 //! [`process`] reads CPU time and memory from `/proc`; [`peer`] runs the peers.
 
+pub mod embed;
 pub mod engine;
 pub mod graph;
 pub mod linking;

@@ -14,6 +14,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 
+use crate::bench::embed::{bench_embed, EmbedBenchOptions};
 use crate::bench::engine::{bench_engine, EngineBenchOptions};
 use crate::bench::graph::{bench_graph_build, bench_samples, SamplesBenchOptions};
 use crate::bench::linking::{bench_linking, LinkingBenchOptions};
@@ -175,6 +176,36 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Inference as the evaluation runs it: an ontology's names embedded (sorted by length,
+    /// batched, mean-pooled), side by side with transformers under `torch.inference_mode()`
+    /// on the same token ids (scripts/bench/embed_torch.py), with the largest difference
+    /// between the two sides' embeddings.
+    Embed {
+        /// BERT directory [default: $BALI_SHARED/models/all-minilm-l6-v2].
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// OBO ontology whose names and synonyms are embedded [default: $BALI_SHARED/data/ontologies/hp.obo].
+        #[arg(long)]
+        obo: Option<PathBuf>,
+        /// At most this many names, the first of the file (0: all).
+        #[arg(long, default_value_t = 0)]
+        names: usize,
+        /// Names per batch (the evaluation's `batch_size`).
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+        /// Threads, ours and PyTorch's.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// bali alone: skip the PyTorch peer.
+        #[arg(long)]
+        no_peers: bool,
+        /// The Python interpreter of the PyTorch peer.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A report with the machine it was measured on, as `--json` prints it.
@@ -251,13 +282,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             model,
             json,
         } => {
-            let needed = |given: Option<PathBuf>, rel: &str, flag: &str| {
-                or_shared(given, rel)?.ok_or_else(|| {
-                    BaliError::Spec(format!(
-                        "error: `bali bench samples` needs {flag} (or BALI_SHARED set to the shared data folder)"
-                    ))
-                })
-            };
+            let needed = |given, rel, flag| needed(given, rel, "samples", flag);
             let options = SamplesBenchOptions {
                 pubmed: needed(pubmed, SHARED_PUBMED, "--pubmed FILE")?,
                 obo: needed(obo, SHARED_OBO, "--obo FILE")?,
@@ -297,12 +322,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             python,
             json,
         } => {
-            let model = or_shared(model, SHARED_MODEL)?.ok_or_else(|| {
-                BaliError::Spec(
-                    "error: `bali bench train` needs --model DIR (or BALI_SHARED set to the shared data folder)"
-                        .into(),
-                )
-            })?;
+            let model = needed(model, SHARED_MODEL, "train", "--model DIR")?;
             let options = TrainBenchOptions {
                 model,
                 batch,
@@ -320,6 +340,28 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             };
             print(&bench_train(&options)?, machine, json)
         }
+        BenchCommand::Embed {
+            model,
+            obo,
+            names,
+            batch,
+            threads,
+            no_peers,
+            python,
+            json,
+        } => {
+            let options = EmbedBenchOptions {
+                model: needed(model, SHARED_MODEL, "embed", "--model DIR")?,
+                obo: needed(obo, SHARED_OBO, "embed", "--obo FILE")?,
+                names,
+                batch,
+                threads,
+                peers: !no_peers,
+                python,
+                ..EmbedBenchOptions::default()
+            };
+            print(&bench_embed(&options)?, machine, json)
+        }
     }
 }
 
@@ -327,6 +369,21 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
 fn parse_device(s: &str) -> Result<DeviceOption, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .map_err(|_| format!("`{s}` is not a device: use cpu or cuda"))
+}
+
+/// `given`, or `rel` under `$BALI_SHARED` ([`or_shared`]); an error naming `flag` when neither
+/// is there.
+fn needed(
+    given: Option<PathBuf>,
+    rel: &str,
+    command: &str,
+    flag: &str,
+) -> Result<PathBuf, BaliError> {
+    or_shared(given, rel)?.ok_or_else(|| {
+        BaliError::Spec(format!(
+            "error: `bali bench {command}` needs {flag} (or BALI_SHARED set to the shared data folder)"
+        ))
+    })
 }
 
 /// `given`, or `rel` under `$BALI_SHARED` when that is set (and then the file must exist, as
