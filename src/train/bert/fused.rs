@@ -542,8 +542,59 @@ impl CustomOp3 for Linear {
         let grad = grad.detach().contiguous()?;
         let dx = grad.matmul(&weight)?;
         let dw = grad.t()?.matmul(&x)?;
-        let db = grad.sum(0)?;
+        let db = grad.apply_op1_no_bwd(&ColumnSums)?;
         Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// The column sums of a `[rows, cols]` matrix (the dense layer's bias gradient), in parallel
+/// over blocks of rows: candle's `sum(0)` reduces across the rows of a row-major matrix one
+/// strided element at a time on one thread.
+struct ColumnSums;
+
+/// Rows per partial sum: fixed, so the sum's order (and its rounding) is the same on any
+/// number of threads.
+const ROWS_PER_PARTIAL: usize = 64;
+
+fn column_sums<T: Real>(x: &[T], cols: usize) -> Vec<T> {
+    let partials: Vec<Vec<T>> = x
+        .par_chunks(cols * ROWS_PER_PARTIAL)
+        .map(|block| {
+            let mut acc = vec![T::of(0.0); cols];
+            for row in block.chunks_exact(cols) {
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += v;
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut out = vec![T::of(0.0); cols];
+    for partial in partials {
+        for (o, v) in out.iter_mut().zip(partial) {
+            *o += v;
+        }
+    }
+    out
+}
+
+impl CustomOp1 for ColumnSums {
+    fn name(&self) -> &'static str {
+        "bali-column-sums"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (_, cols) = l.shape().dims2()?;
+        let out = match s {
+            CpuStorage::F32(v) => CpuStorage::F32(column_sums(slice(v, l, self.name())?, cols)),
+            CpuStorage::F64(v) => CpuStorage::F64(column_sums(slice(v, l, self.name())?, cols)),
+            other => bail!(
+                "{} supports f32 and f64, not {:?}",
+                self.name(),
+                other.dtype()
+            ),
+        };
+        Ok((out, Shape::from(cols)))
     }
 }
 
@@ -893,6 +944,16 @@ mod tests {
         assert_eq!(erf_f32(-1.5), -erf_f32(1.5));
         assert!((erf_f32(f32::INFINITY) - 1.0).abs() < 1e-6);
         assert!((erf_f32(f32::NEG_INFINITY) + 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn column_sums_over_many_row_blocks_match_candles_sum() -> Result<()> {
+        // 200 rows: four blocks of partial sums, the last one short.
+        let x = random(&[200, 7], 21, 3.0)?;
+        let ours = x.apply_op1_no_bwd(&ColumnSums)?;
+        assert_eq!(ours.dims(), [7]);
+        assert!(max_diff(&ours, &x.sum(0)?)? < 1e-12);
+        Ok(())
     }
 
     #[test]
