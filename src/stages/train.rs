@@ -159,6 +159,13 @@ pub struct TrainOptions {
     /// forward pass per batch per logged step.
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub heldout_batches: u64,
+    /// Batch sentences of similar length (default off): windows of 50 batches of each epoch's
+    /// shuffled order are sorted by length and cut into batches, and the batches are shuffled,
+    /// so a batch pads little and a step costs about its real tokens. Every sentence still
+    /// trains once per epoch; seeded and resumable like the plain order. Hugging Face's
+    /// `group_by_length`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub group_by_length: bool,
     /// Freeze the embedding layer (the reference's `--freeze_embs`; default off).
     #[serde(default)]
     pub freeze_embeddings: bool,
@@ -202,6 +209,10 @@ fn is_zero(x: &f64) -> bool {
 
 fn is_zero_u64(x: &u64) -> bool {
     *x == 0
+}
+
+fn is_false(x: &bool) -> bool {
+    !*x
 }
 
 fn default_init() -> Init {
@@ -514,6 +525,7 @@ impl TrainStage {
             },
             linearized: self.options.graph_encoder == GraphEncoderKind::Linearized,
             max_tokens: self.config.max_position_embeddings,
+            group_by_length: self.options.group_by_length,
         }
     }
 }
