@@ -72,6 +72,19 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
         .apply_op3(&weight.contiguous()?, &bias.contiguous()?, Linear)?)
 }
 
+/// `a b` for stacks of matrices `a` `[B, m, k]` and `b` `[B, k, n]` (any strides, so a
+/// transposed view costs no copy), the `B` products spread over the threads, each one
+/// single-threaded. candle's CPU matmul runs the `B` products one after another, each split
+/// over the threads: for attention's many small per-head products (names of a few tokens) the
+/// split costs more than it gains and one core idles. Other devices and dtypes: candle's matmul.
+pub fn batched_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if supports(a) {
+        Ok(a.apply_op2(b, BatchedMatmul)?)
+    } else {
+        Ok(a.matmul(b)?)
+    }
+}
+
 /// The float types the kernels run on.
 trait Real:
     Copy
@@ -599,6 +612,151 @@ impl CustomOp1 for ColumnSums {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Batched matrix products
+
+struct BatchedMatmul;
+
+/// A stack of matrices as gemm reads it: element `(i, r, c)` at
+/// `offset + i * batch + r * row + c * col`.
+#[derive(Debug, Clone, Copy)]
+struct Strided {
+    offset: usize,
+    batch: usize,
+    row: usize,
+    col: usize,
+}
+
+impl Strided {
+    /// The strides of a rank-3 layout `[count, rows, cols]`, checked to stay inside `len`
+    /// elements (what makes the raw reads below sound).
+    fn of(l: &Layout, len: usize, op: &str) -> candle_core::Result<Strided> {
+        let (dims, stride) = (l.dims(), l.stride());
+        if dims.len() != 3 {
+            bail!("{op} takes rank-3 stacks of matrices, not {dims:?}");
+        }
+        let s = Strided {
+            offset: l.start_offset(),
+            batch: stride[0],
+            row: stride[1],
+            col: stride[2],
+        };
+        if dims.iter().any(|&d| d == 0) {
+            return Ok(s);
+        }
+        let last =
+            s.offset + (dims[0] - 1) * s.batch + (dims[1] - 1) * s.row + (dims[2] - 1) * s.col;
+        if last >= len {
+            bail!("{op}: layout {dims:?} / {stride:?} reaches past {len} elements");
+        }
+        Ok(s)
+    }
+}
+
+fn batched_products<T: Real>(
+    a: &[T],
+    sa: Strided,
+    b: &[T],
+    sb: Strided,
+    (count, m, k, n): (usize, usize, usize, usize),
+) -> Vec<T> {
+    let mut out = vec![T::of(0.0); count * m * n];
+    if m * n == 0 {
+        return out;
+    }
+    out.par_chunks_mut(m * n).enumerate().for_each(|(i, dst)| {
+        // SAFETY: `Strided::of` checked that every element of matrix `i` of both operands lies
+        // inside its slice, and `dst` is an exclusive, contiguous m x n block.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                dst.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                a.as_ptr().add(sa.offset + i * sa.batch),
+                sa.col as isize,
+                sa.row as isize,
+                b.as_ptr().add(sb.offset + i * sb.batch),
+                sb.col as isize,
+                sb.row as isize,
+                T::of(0.0),
+                T::of(1.0),
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            )
+        }
+    });
+    out
+}
+
+impl CustomOp2 for BatchedMatmul {
+    fn name(&self) -> &'static str {
+        "bali-batched-matmul"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (count, m, k) = l1.shape().dims3()?;
+        let (count2, k2, n) = l2.shape().dims3()?;
+        if count2 != count || k2 != k {
+            bail!(
+                "{}: cannot multiply {:?} by {:?}",
+                self.name(),
+                l1.dims(),
+                l2.dims()
+            );
+        }
+        let dims = (count, m, k, n);
+        let out = match (s1, s2) {
+            (CpuStorage::F32(a), CpuStorage::F32(b)) => CpuStorage::F32(batched_products(
+                a,
+                Strided::of(l1, a.len(), self.name())?,
+                b,
+                Strided::of(l2, b.len(), self.name())?,
+                dims,
+            )),
+            (CpuStorage::F64(a), CpuStorage::F64(b)) => CpuStorage::F64(batched_products(
+                a,
+                Strided::of(l1, a.len(), self.name())?,
+                b,
+                Strided::of(l2, b.len(), self.name())?,
+                dims,
+            )),
+            (a, b) => bail!(
+                "{} supports f32 and f64, not {:?} and {:?}",
+                self.name(),
+                a.dtype(),
+                b.dtype()
+            ),
+        };
+        Ok((out, Shape::from((count, m, n))))
+    }
+
+    fn bwd(
+        &self,
+        a: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        // d(ab)/da = g b^T and d(ab)/db = a^T g: the same products over transposed views.
+        let (a, b, grad) = (a.detach(), b.detach(), grad.detach());
+        let da = grad.apply_op2_no_bwd(&b.transpose(1, 2)?, &BatchedMatmul)?;
+        let db = a.transpose(1, 2)?.apply_op2_no_bwd(&grad, &BatchedMatmul)?;
+        Ok((Some(da), Some(db)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Layer norm
 
 struct LayerNorm {
@@ -953,6 +1111,48 @@ mod tests {
         let ours = x.apply_op1_no_bwd(&ColumnSums)?;
         assert_eq!(ours.dims(), [7]);
         assert!(max_diff(&ours, &x.sum(0)?)? < 1e-12);
+        Ok(())
+    }
+
+    #[test]
+    fn batched_products_match_candles_matmul_on_strided_views() -> Result<()> {
+        for dtype in [DType::F64, DType::F32] {
+            let tol = if dtype == DType::F32 { 1e-5 } else { 1e-12 };
+            let a = random(&[6, 5, 4], 31, 1.0)?.to_dtype(dtype)?;
+            let b = random(&[6, 4, 3], 32, 1.0)?.to_dtype(dtype)?;
+            assert!(max_diff(&batched_matmul(&a, &b)?, &a.matmul(&b)?)? < tol);
+            // A transposed view (attention's K^T) and a narrowed one (an offset).
+            let k = random(&[6, 3, 4], 33, 1.0)?.to_dtype(dtype)?;
+            let kt = k.transpose(1, 2)?;
+            assert!(max_diff(&batched_matmul(&a, &kt)?, &a.matmul(&kt.contiguous()?)?)? < tol);
+            let wide = random(&[6, 4, 7], 34, 1.0)?.to_dtype(dtype)?;
+            let part = wide.narrow(2, 2, 3)?;
+            assert!(max_diff(&batched_matmul(&a, &part)?, &a.matmul(&part.contiguous()?)?)? < tol);
+        }
+        let (a, b) = (random(&[2, 3, 4], 35, 1.0)?, random(&[2, 5, 3], 36, 1.0)?);
+        assert!(batched_matmul(&a, &b).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn batched_products_backward_matches_finite_differences() -> Result<()> {
+        let a = Var::from_tensor(&random(&[3, 4, 5], 37, 1.0)?)?;
+        let b = Var::from_tensor(&random(&[3, 2, 5], 38, 1.0)?)?;
+        let w = random(&[3, 4, 2], 39, 1.0)?;
+        // Through a transposed view, as attention's scores use K.
+        let g = check(
+            &[a.clone(), b.clone()],
+            || {
+                Ok(
+                    batched_matmul(a.as_tensor(), &b.as_tensor().transpose(1, 2)?)?
+                        .mul(&w)?
+                        .sum_all()?,
+                )
+            },
+            1e-6,
+            60,
+        )?;
+        assert!(g.max_error < 1e-7, "{g:?}");
         Ok(())
     }
 

@@ -279,10 +279,17 @@ impl Bert {
         let q = heads(linear(x, &layer.query.0, &layer.query.1)?)?;
         let k = heads(linear(x, &layer.key.0, &layer.key.1)?)?;
         let v = heads(linear(x, &layer.value.0, &layer.value.1)?)?;
-        let scores = q.matmul(&k.t()?)?;
+        // The per-head products as stacks of b*h matrices (free reshapes of contiguous
+        // tensors; K^T is a strided view), spread over the threads head by head.
+        let stack = (b * h, t, dh);
+        let (q, k, v) = (q.reshape(stack)?, k.reshape(stack)?, v.reshape(stack)?);
+        let scores = fused::batched_matmul(&q, &k.t()?)?.reshape((b, h, t, t))?;
         let probs = attention_probs(&scores, bias, 1.0 / (dh as f64).sqrt())?;
         let probs = mode.dropout(&probs, c.attention_probs_dropout_prob)?;
-        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * t, d))?;
+        let context = fused::batched_matmul(&probs.reshape((b * h, t, t))?, &v)?
+            .reshape((b, h, t, dh))?
+            .transpose(1, 2)?
+            .reshape((b * t, d))?;
         linear(&context, &layer.attn_out.0, &layer.attn_out.1)
     }
 
