@@ -640,7 +640,7 @@ impl Strided {
             row: stride[1],
             col: stride[2],
         };
-        if dims.iter().any(|&d| d == 0) {
+        if dims.contains(&0) {
             return Ok(s);
         }
         let last =
