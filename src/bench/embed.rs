@@ -383,3 +383,31 @@ impl fmt::Display for EmbedBenchReport {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeds_every_name_of_the_ontology_and_reports_without_a_peer() -> Result<()> {
+        let options = EmbedBenchOptions {
+            model: super::super::repo_path("sample_data/models/tiny-bert"),
+            obo: super::super::repo_path("sample_data/ontology/mini.obo"),
+            batch: 4,
+            threads: 1,
+            peers: false,
+            ..EmbedBenchOptions::default()
+        };
+        let names = ontology_names(&options.obo)?.len();
+        let report = bench_embed(&options)?;
+        assert_eq!(report.names, names);
+        assert!(report.tokens >= 3 * names, "[CLS], a token and [SEP] at least");
+        assert!(report.ours.texts_per_s > 0.0 && report.ours_over_torch.is_none());
+        let text = report.to_string();
+        assert!(text.contains("bali (candle)") && text.contains("--no-peers"), "{text}");
+        // --names keeps the first ones.
+        let two = bench_embed(&EmbedBenchOptions { names: 2, ..options })?;
+        assert_eq!(two.names, 2);
+        Ok(())
+    }
+}
