@@ -401,12 +401,21 @@ mod tests {
         let names = ontology_names(&options.obo)?.len();
         let report = bench_embed(&options)?;
         assert_eq!(report.names, names);
-        assert!(report.tokens >= 3 * names, "[CLS], a token and [SEP] at least");
+        assert!(
+            report.tokens >= 3 * names,
+            "[CLS], a token and [SEP] at least"
+        );
         assert!(report.ours.texts_per_s > 0.0 && report.ours_over_torch.is_none());
         let text = report.to_string();
-        assert!(text.contains("bali (candle)") && text.contains("--no-peers"), "{text}");
+        assert!(
+            text.contains("bali (candle)") && text.contains("--no-peers"),
+            "{text}"
+        );
         // --names keeps the first ones.
-        let two = bench_embed(&EmbedBenchOptions { names: 2, ..options })?;
+        let two = bench_embed(&EmbedBenchOptions {
+            names: 2,
+            ..options
+        })?;
         assert_eq!(two.names, 2);
         Ok(())
     }
