@@ -452,14 +452,15 @@ impl TrainObserver for EngineObserver<'_, '_> {
                 .map(|h| format!(", held-out align {h:.4}"))
                 .unwrap_or_default();
             let message = format!(
-                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}, anchor {:.4}{heldout}) lr {:.2e} {:.0} tok/s",
+                "loss {:.4} (mlm {:.4}, align {:.4}, textual {:.4}, anchor {:.4}{heldout}) lr {:.2e} {:.0} tok/s {:.1} sentences/s",
                 row.loss,
                 row.mlm_loss,
                 row.align_loss,
                 row.textual_loss,
                 row.anchor_loss,
                 row.lr_lm,
-                row.tokens_per_second
+                row.tokens_per_second,
+                row.sentences_per_second
             );
             info!(step, total, "{message}");
             self.ctx.progress().set_message(message);
@@ -493,6 +494,7 @@ pub fn metrics_batch(rows: &[MetricsRow]) -> Result<RecordBatch> {
         f(|r| r.lr_lm),
         f(|r| r.lr_graph),
         f(|r| r.tokens_per_second),
+        f(|r| r.sentences_per_second),
         f(|r| r.seconds),
     ];
     Ok(RecordBatch::try_new(misc::train_metrics_schema(), columns)?)

@@ -109,6 +109,12 @@ pub fn train_metrics_schema() -> SchemaRef {
                 "Text and name tokens processed per second in this step",
             ),
             col(
+                "sentences_per_second",
+                DataType::Float64,
+                false,
+                "Training sentences processed per second in this step",
+            ),
+            col(
                 "seconds",
                 DataType::Float64,
                 false,

@@ -61,6 +61,9 @@ pub struct MetricsRow {
     pub lr_graph: f64,
     /// Encoder tokens (sentences and names) per second of the step.
     pub tokens_per_second: f64,
+    /// Training sentences per second of the step (the batch's rows over its seconds).
+    #[serde(default)]
+    pub sentences_per_second: f64,
     /// Wall-clock seconds of the step.
     pub seconds: f64,
 }
@@ -366,6 +369,7 @@ impl<'m> Trainer<'m> {
                     lr_lm: stats.lr_lm,
                     lr_graph: stats.lr_graph,
                     tokens_per_second: batch.tokens() as f64 / seconds.max(1e-9),
+                    sentences_per_second: batch.text.rows as f64 / seconds.max(1e-9),
                     seconds,
                 });
             }
