@@ -336,7 +336,7 @@ pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> Result<Tensor> {
         )));
     }
     let m = mask.to_dtype(hidden.dtype())?;
-    let summed = m.unsqueeze(1)?.matmul(hidden)?.squeeze(1)?;
+    let summed = fused::batched_matmul(&m.unsqueeze(1)?, hidden)?.squeeze(1)?;
     let counts = m.sum_keepdim(1)?.clamp(1e-9, f64::MAX)?;
     Ok(summed.broadcast_div(&counts)?)
 }
