@@ -570,6 +570,9 @@ struct ColumnSums;
 const ROWS_PER_PARTIAL: usize = 64;
 
 fn column_sums<T: Real>(x: &[T], cols: usize) -> Vec<T> {
+    if cols == 0 {
+        return Vec::new();
+    }
     let partials: Vec<Vec<T>> = x
         .par_chunks(cols * ROWS_PER_PARTIAL)
         .map(|block| {
@@ -1111,6 +1114,14 @@ mod tests {
         let ours = x.apply_op1_no_bwd(&ColumnSums)?;
         assert_eq!(ours.dims(), [7]);
         assert!(max_diff(&ours, &x.sum(0)?)? < 1e-12);
+        // No columns, or no rows.
+        let empty = Tensor::zeros((3, 0), DType::F64, &Device::Cpu)?;
+        assert_eq!(empty.apply_op1_no_bwd(&ColumnSums)?.dims(), [0]);
+        let none = Tensor::zeros((0, 4), DType::F64, &Device::Cpu)?;
+        assert_eq!(
+            none.apply_op1_no_bwd(&ColumnSums)?.to_vec1::<f64>()?,
+            [0.0; 4]
+        );
         Ok(())
     }
 
