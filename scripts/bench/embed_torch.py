@@ -52,6 +52,20 @@ def embed_batch(model, ids, rows, pad):
     return torch.nn.functional.normalize(pooled, dim=-1)
 
 
+
+def peak_rss_bytes():
+    """This process's peak RSS: VmHWM, which exec resets. `ru_maxrss` is not reset by exec on
+    Linux, so in a process started by bali it reports at least bali's own RSS at the fork."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
@@ -83,7 +97,7 @@ def main():
         "texts_per_s": len(ids) / wall,
         "tokens_per_s": sum(len(t) for t in ids) / wall,
         "threads": torch.get_num_threads(),
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": peak_rss_bytes(),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
         "attention": model.config._attn_implementation,
     }

@@ -4,8 +4,8 @@
     python3 scripts/bench/train_step_torch.py --model DIR --batches FILE
 
 FILE is the JSON that `bali bench train` writes (warm-up count, GATv2 layers, threads, seed,
-and every batch: corrupted sentence ids and mask, MLM positions and labels, mention spans and
-their concepts, star concepts, stars as rows of the names, name ids and mask). The step is
+and every batch: corrupted sentence ids and mask, MLM positions and labels, mention spans, the
+pooled mention each belongs to and their concepts, star concepts, stars as rows of the names, name ids and mask). The step is
 what bali's trainer runs (src/train/model.rs, graph.rs, align.rs, mlm.rs, optim.rs), written
 the usual PyTorch way:
 
@@ -13,7 +13,8 @@ the usual PyTorch way:
   dropout is on (hidden and attention, 0.1, from config.json);
 - a fresh MLM head, untied as in bali: dense d->d, GELU, LayerNorm, decoder d->V with bias,
   applied to the masked positions only; cross-entropy;
-- mention representations: the mean of each span's last hidden states;
+- mention representations: the mean of the last hidden states of all spans of one pooled
+  mention (one per sentence and concept, as bali pools them);
 - node features: the names encoded by the same BertModel, mean-pooled over the mask;
 - GATv2 as PyG's GATv2Conv(share_weights=True, heads=2, concat=True, dropout=0.1,
   add_self_loops=True), written out with index_add / scatter_reduce (PyG is not needed);
@@ -30,7 +31,7 @@ first GPU (`torch.set_default_device`), and each phase ends with `torch.cuda.syn
 Phases are timed as on the Rust side: forward (up to the loss values), backward, optimiser
 (step and zero_grad). Prints one JSON line: per-phase medians over the timed batches, the
 median step, its CPU seconds (time.process_time, all threads), tokens/s (sentence + name
-tokens), threads, parameter count, peak RSS, versions. Needs torch and transformers; exits 1
+tokens) and sentences/s over the timed batches' totals (real batches differ in size), threads, parameter count, peak RSS, versions. Needs torch and transformers; exits 1
 with a message when they are missing.
 """
 
@@ -149,16 +150,20 @@ def nt_xent(z, labels, temperature):
     return pair[positive].mean()
 
 
-def pool_spans(hidden, spans):
+def pool_spans(hidden, spans, groups, outputs):
+    """One vector per group: the mean of the tokens of all its spans (bali's pool_spans)."""
     b, t, d = hidden.shape
+    tokens = [0] * outputs
+    for (row, start, end), g in zip(spans, groups):
+        tokens[g] += end - start
     rows, owner, weight = [], [], []
-    for i, (row, start, end) in enumerate(spans):
+    for (row, start, end), g in zip(spans, groups):
         for j in range(start, end):
             rows.append(row * t + j)
-            owner.append(i)
-            weight.append(1.0 / (end - start))
+            owner.append(g)
+            weight.append(1.0 / tokens[g])
     picked = hidden.reshape(b * t, d)[torch.tensor(rows)] * torch.tensor(weight).unsqueeze(1)
-    return torch.zeros(len(spans), d).index_add(0, torch.tensor(owner), picked)
+    return torch.zeros(outputs, d).index_add(0, torch.tensor(owner), picked)
 
 
 def mean_pool(hidden, mask):
@@ -181,7 +186,9 @@ class Bali(nn.Module):
         d = hidden.shape[-1]
         rows = hidden.reshape(-1, d)[torch.tensor(batch["mlm_positions"])]
         mlm = F.cross_entropy(self.mlm(rows), torch.tensor(batch["mlm_labels"]))
-        mentions = pool_spans(hidden, batch["spans"])
+        mentions = pool_spans(
+            hidden, batch["spans"], batch["span_groups"], len(batch["span_concepts"])
+        )
         name_ids = torch.tensor(batch["names_ids"]).view(batch["names_shape"])
         name_mask = torch.tensor(batch["names_mask"]).view(batch["names_shape"])
         names = self.bert(input_ids=name_ids, attention_mask=name_mask).last_hidden_state
@@ -194,6 +201,20 @@ class Bali(nn.Module):
 def median(values):
     """The median; for an even count the mean of the two middle values, as the Rust side."""
     return statistics.median(values)
+
+
+
+def peak_rss_bytes():
+    """This process's peak RSS: VmHWM, which exec resets. `ru_maxrss` is not reset by exec on
+    Linux, so in a process started by bali it reports at least bali's own RSS at the fork."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main():
@@ -249,8 +270,11 @@ def main():
             phases["step"].append(t3 - t0)
             phases["cpu"].append(cpu)
 
-    first = spec["batches"][0]
-    tokens = sum(first["text_mask"]) + sum(first["names_mask"])
+    # Throughput over the timed batches' totals (real batches differ in size), as the Rust side.
+    timed = spec["batches"][spec["warmup"] :]
+    total = sum(phases["step"])
+    tokens = sum(sum(b["text_mask"]) + sum(b["names_mask"]) for b in timed)
+    sentences = sum(b["text_shape"][0] for b in timed)
     step = median(phases["step"])
     print(
         json.dumps(
@@ -260,10 +284,11 @@ def main():
                 "optimizer_s": median(phases["optimizer"]),
                 "step_s": step,
                 "cpu_s": median(phases["cpu"]),
-                "tokens_per_s": tokens / step,
+                "tokens_per_s": tokens / total,
+                "sentences_per_s": sentences / total,
                 "threads": torch.get_num_threads(),
                 "parameters": sum(p.numel() for p in model.parameters()),
-                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "peak_rss_bytes": peak_rss_bytes(),
                 "torch": torch.__version__,
                 "transformers": transformers.__version__,
                 "attention": model.bert.config._attn_implementation,

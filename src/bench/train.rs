@@ -26,20 +26,25 @@
 //! `tokens_per_second` metric does).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::Table as StageTable;
 use crate::error::{BaliError, IoResultExt, Result};
 use crate::stages::samples::load_tokenizer;
 use crate::stages::train::DeviceOption;
+use crate::store::Store;
 use crate::train::align::{scalar, DEFAULT_TEMPERATURE};
-use crate::train::batch::{HostBatch, Padded};
+use crate::train::batch::{BatchConfig, BatchMaker, BatchTokens, HostBatch, Padded};
 use crate::train::bert::{BertConfig, TokenSpan};
+use crate::train::corpus::{SampleFilter, TrainingData};
 use crate::train::graph::Star;
+use crate::train::holdout::Holdout;
 use crate::train::mlm::{mask_tokens, MaskingOptions};
 use crate::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig};
 use crate::train::optim::{AdamW, OptimConfig};
@@ -93,6 +98,15 @@ pub struct TrainBenchOptions {
     pub torch_script: PathBuf,
     /// `PYTHONPATH` for the peer (default: `$BALI_BENCH_PYTHONPATH`).
     pub pythonpath: Option<String>,
+    /// Real batches instead of synthetic ones: the trainer's own, built from this checkpoint
+    /// store's `samples`, `subgraphs` and `names` stages (a pipeline run to at least those).
+    pub workdir: Option<PathBuf>,
+    /// With `workdir`: the pipeline's `seed` (the order of the sentences, held-out articles).
+    pub seed: u64,
+    /// With `workdir`: the trainer's `holdout_fraction` (held-out articles never train).
+    pub holdout: f64,
+    /// With `workdir`: the trainer's `group_by_length`.
+    pub group_by_length: bool,
 }
 
 impl Default for TrainBenchOptions {
@@ -112,6 +126,10 @@ impl Default for TrainBenchOptions {
             python: "python3".to_string(),
             torch_script: super::repo_path("scripts/bench/train_step_torch.py"),
             pythonpath: std::env::var(PYTHONPATH_VAR).ok(),
+            workdir: None,
+            seed: 42,
+            holdout: 0.1,
+            group_by_length: false,
         }
     }
 }
@@ -131,6 +149,9 @@ pub struct StepFigures {
     pub cpu_s: Option<f64>,
     /// Encoder tokens (sentences + names) per wall second of the step.
     pub tokens_per_s: f64,
+    /// Sentences per wall second of the step.
+    #[serde(default)]
+    pub sentences_per_s: f64,
 }
 
 /// What the PyTorch peer reported.
@@ -159,6 +180,13 @@ pub struct TorchRun {
 pub struct TrainBenchReport {
     /// The checkpoint.
     pub model: PathBuf,
+    /// Where the batches came from: `synthetic`, or the checkpoint store of real ones.
+    pub batches_from: Option<PathBuf>,
+    /// Real tokens (sentences + names) over the timed steps, per step (mean).
+    pub tokens_per_step: f64,
+    /// Sentence tokens plus padding over the timed steps, per step (mean): what the encoder
+    /// computes on.
+    pub padded_sentence_cells: f64,
     /// Sentences x tokens.
     pub batch: usize,
     /// Tokens per sentence.
@@ -221,6 +249,8 @@ struct PeerBatch<'a> {
     mlm_labels: &'a [u32],
     /// `[row, start, end]` per mention.
     spans: Vec<[usize; 3]>,
+    /// The pooled mention (row of `span_concepts`) each span belongs to.
+    span_groups: &'a [u32],
     span_concepts: &'a [u32],
     star_concepts: &'a [u32],
     /// `[target, neighbours...]` per star, rows of the names.
@@ -239,6 +269,7 @@ impl<'a> From<&'a HostBatch> for PeerBatch<'a> {
             mlm_positions: &b.mlm_positions,
             mlm_labels: &b.mlm_labels,
             spans: b.spans.iter().map(|s| [s.row, s.start, s.end]).collect(),
+            span_groups: &b.span_groups,
             span_concepts: &b.span_concepts,
             star_concepts: &b.star_concepts,
             stars: b
@@ -371,6 +402,52 @@ fn synthetic_batch(
     }
 }
 
+/// The trainer's own batches of steps `0..count` over the training data of the checkpoint
+/// store `dir`, as `bali_train` builds them with `options`' seed, held-out fraction, batch
+/// size and `group_by_length` (BALI's 3 neighbours and MLM corruption). Articles that are not
+/// current are not filtered out here (the trainer drops superseded and deleted ones); the
+/// lengths, mentions, stars and names are the real ones.
+fn real_batches(
+    dir: &Path,
+    options: &TrainBenchOptions,
+    specials: Specials,
+    max_tokens: usize,
+    count: u64,
+) -> Result<Vec<HostBatch>> {
+    let store = Store::open_existing(dir)?;
+    let table = |stage: &str| StageTable::open(&store, stage, None);
+    let filter = SampleFilter {
+        holdout: Holdout::new(options.seed, options.holdout)?,
+        current: None,
+        held_out_only: false,
+    };
+    let data = TrainingData::load(
+        &table("samples")?,
+        &table("subgraphs")?,
+        &table("names")?,
+        &filter,
+        None,
+    )?;
+    let config = BatchConfig {
+        seed: options.seed,
+        batch_size: options.batch,
+        max_neighbors: NEIGHBOURS as u32,
+        masking: MaskingOptions::default(),
+        tokens: BatchTokens {
+            cls: specials.cls,
+            sep: specials.sep,
+            pad: specials.pad,
+            mask: specials.mask,
+            vocab_size: specials.vocab,
+        },
+        linearized: false,
+        max_tokens,
+        group_by_length: options.group_by_length,
+    };
+    let mut maker = BatchMaker::new(Arc::new(data), config)?;
+    (0..count).map(|step| maker.batch(step)).collect()
+}
+
 fn check_options(options: &TrainBenchOptions, config: &BertConfig) -> Result<()> {
     let mut problems = Vec::new();
     for (name, value, least) in [
@@ -421,10 +498,22 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
         unk: special.unk,
         vocab: tokenizer.vocab_size().min(config.vocab_size) as u32,
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let batches: Vec<HostBatch> = (0..(options.warmup + options.steps) as u64)
-        .map(|step| synthetic_batch(step, options, specials, &mut rng))
-        .collect();
+    let count = (options.warmup + options.steps) as u64;
+    let batches: Vec<HostBatch> = match &options.workdir {
+        None => {
+            let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+            (0..count)
+                .map(|step| synthetic_batch(step, options, specials, &mut rng))
+                .collect()
+        }
+        Some(dir) => real_batches(
+            dir,
+            options,
+            specials,
+            config.max_position_embeddings,
+            count,
+        )?,
+    };
 
     // candle reads RAYON_NUM_THREADS on every matrix product to split it for gemm; the rayon
     // pool below runs the split and every other parallel loop of the step.
@@ -445,12 +534,19 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
     };
     let timed = &batches[options.warmup..];
     let first = &batches[0];
+    let per_step = |f: &dyn Fn(&HostBatch) -> usize| {
+        timed.iter().map(f).sum::<usize>() as f64 / timed.len().max(1) as f64
+    };
     Ok(TrainBenchReport {
         model: options.model.clone(),
-        batch: options.batch,
-        seq_len: options.seq_len,
-        names: options.names,
-        name_len: options.name_len,
+        batches_from: options.workdir.clone(),
+        tokens_per_step: per_step(&|b| b.tokens()),
+        padded_sentence_cells: per_step(&|b| b.text.rows * b.text.cols),
+        // The first batch's shapes: the options' for synthetic batches, the data's for real ones.
+        batch: first.text.rows,
+        seq_len: first.text.cols,
+        names: first.names.rows,
+        name_len: first.names.cols,
         stars: first.stars.len(),
         spans: first.spans.len(),
         graph_layers: options.graph_layers,
@@ -539,7 +635,12 @@ fn our_steps(
         }
         tracing::debug!(step = i, wall = total.wall, "bench train step");
     }
-    let tokens = batches[0].tokens() as f64;
+    // Batches of real data differ in size: throughput is the timed batches' tokens and
+    // sentences over the timed steps' total time (for same-sized batches, per mean step).
+    let timed = &batches[options.warmup..];
+    let total: f64 = phases[3].iter().sum();
+    let tokens: usize = timed.iter().map(HostBatch::tokens).sum();
+    let sentences: usize = timed.iter().map(|b| b.text.rows).sum();
     let [forward, backward, optimizer_s, step] = phases;
     let step_s = median(step);
     Ok((
@@ -549,7 +650,8 @@ fn our_steps(
             optimizer_s: median(optimizer_s),
             step_s,
             cpu_s: (cpu.len() == options.steps).then(|| median(cpu)),
-            tokens_per_s: tokens / step_s,
+            tokens_per_s: tokens as f64 / total,
+            sentences_per_s: sentences as f64 / total,
         },
         parameters,
         peak_rss(),
@@ -621,6 +723,7 @@ fn figures_row(name: &str, f: &StepFigures, rss: Option<u64>, reference: f64) ->
         format!("{:.3}", f.step_s),
         seconds(f.cpu_s, 2),
         format!("{:.0}", f.tokens_per_s),
+        format!("{:.1}", f.sentences_per_s),
         mib(rss),
         format!("{:.2}x", f.tokens_per_s / reference),
     ]
@@ -635,6 +738,17 @@ impl fmt::Display for TrainBenchReport {
             self.parameters as f64 / 1e6,
             self.graph_layers
         )?;
+        if let Some(dir) = &self.batches_from {
+            writeln!(
+                f,
+                "batches: the trainer's own, from {} ({} sentences each; per timed step {:.0} \
+                 real tokens, sentences padded to {:.0} cells)",
+                dir.display(),
+                self.batch,
+                self.tokens_per_step,
+                self.padded_sentence_cells
+            )?;
+        }
         writeln!(
             f,
             "step: {} sentences x {} tokens ({:.1} masked on average), {} mentions, {} names x {} \
@@ -653,7 +767,8 @@ impl fmt::Display for TrainBenchReport {
         )?;
         writeln!(
             f,
-            "tokens/s counts sentence + name tokens: {} + {} = {} per step",
+            "tokens/s counts sentence + name tokens ({} + {} = {} in the first step), over the \
+             timed steps' total time, as sentences/s does",
             self.sentence_tokens,
             self.name_tokens,
             self.sentence_tokens + self.name_tokens
@@ -666,6 +781,7 @@ impl fmt::Display for TrainBenchReport {
             "step s",
             "CPU s",
             "tokens/s",
+            "sentences/s",
             "peak RSS",
             "tokens/s vs bali",
         ]);

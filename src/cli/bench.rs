@@ -169,6 +169,20 @@ pub enum BenchCommand {
         /// Where both sides run: `cpu`, or `cuda` (a build with `--features cuda`).
         #[arg(long, default_value = "cpu", value_parser = parse_device)]
         device: DeviceOption,
+        /// Real batches: the trainer's own, from this checkpoint store's `samples`,
+        /// `subgraphs` and `names` stages (e.g. out/hpo-minilm), instead of synthetic ones.
+        #[arg(long)]
+        workdir: Option<PathBuf>,
+        /// With --workdir: the pipeline's seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// With --workdir: the trainer's holdout_fraction.
+        #[arg(long, default_value_t = 0.1)]
+        holdout: f64,
+        /// With --workdir: batches of sentences of similar length (the trainer's
+        /// `group_by_length`).
+        #[arg(long)]
+        group_by_length: bool,
         /// The Python interpreter of the PyTorch peer.
         #[arg(long, default_value = "python3")]
         python: String,
@@ -319,6 +333,10 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             threads,
             no_peers,
             device,
+            workdir,
+            seed,
+            holdout,
+            group_by_length,
             python,
             json,
         } => {
@@ -336,6 +354,10 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 peers: !no_peers,
                 device,
                 python,
+                workdir,
+                seed,
+                holdout,
+                group_by_length,
                 ..TrainBenchOptions::default()
             };
             print(&bench_train(&options)?, machine, json)
