@@ -8,13 +8,16 @@
 //! [`AdamW`] (two learning-rate groups, weight decay 0.01, fused CPU update). Only batch
 //! building is left out, as in the trainer, where the loader thread does it ahead of the step.
 //!
-//! Batches are synthetic but shaped like real ones: `batch` sentences of `seq_len` tokens
+//! By default batches are synthetic but shaped like real ones: `batch` sentences of `seq_len` tokens
 //! (`[CLS]`, random vocabulary ids other than the special tokens, `[SEP]`; no padding),
 //! corrupted by the trainer's MLM masking (15%, 80/10/10), two mentions of one to three tokens
 //! per sentence, each of one of the batch's concepts; and `names` node names of `name_len`
 //! tokens forming stars of one target and three neighbours (8 stars for 32 names), one star per
 //! concept. A fresh batch is drawn for every step from a fixed seed, and the same batches are
 //! handed to the PyTorch peer in a JSON file, so both sides run exactly the same inputs.
+//! With `workdir` they are the trainer's own instead, built by its [`BatchMaker`] from a
+//! checkpoint store's training data (real lengths, mentions, stars and names), and handed to
+//! the peer the same way.
 //!
 //! Threads: the step runs inside a rayon pool of `threads` threads (the fused kernels, the
 //! optimiser and gemm's parallel loops use the current pool), and `RAYON_NUM_THREADS` is set
@@ -23,7 +26,8 @@
 //! `torch.set_num_threads(threads)`.
 //!
 //! Throughput counts the tokens the encoder reads, sentences plus names (as the trainer's
-//! `tokens_per_second` metric does).
+//! `tokens_per_second` metric does), and the sentences, each over the timed steps' total time
+//! (real batches differ in size).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -147,9 +151,9 @@ pub struct StepFigures {
     pub step_s: f64,
     /// CPU seconds of the whole step (all threads), where the platform reports them.
     pub cpu_s: Option<f64>,
-    /// Encoder tokens (sentences + names) per wall second of the step.
+    /// Encoder tokens (sentences + names) of the timed steps over their total wall time.
     pub tokens_per_s: f64,
-    /// Sentences per wall second of the step.
+    /// Sentences of the timed steps over their total wall time.
     #[serde(default)]
     pub sentences_per_s: f64,
 }
