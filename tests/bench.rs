@@ -143,7 +143,9 @@ fn bench_train_times_one_step_on_the_tiny_model() {
         .success()
         .stdout(predicate::str::contains("| bali (candle) |"))
         .stdout(predicate::str::contains("not run: --no-peers"))
-        .stdout(predicate::str::contains("1024 + 512 = 1536 per step"))
+        .stdout(predicate::str::contains(
+            "1024 + 512 = 1536 in the first step",
+        ))
         .stdout(predicate::str::contains("machine: "));
     let report = bench_json(&[
         "train",
@@ -168,6 +170,17 @@ fn bench_train_times_one_step_on_the_tiny_model() {
     assert_eq!(report["stars"], 2);
     assert_eq!(report["torch"]["status"], "skipped");
     assert!(report["ours"]["step_s"].as_f64().is_some_and(|s| s > 0.0));
+    // One step of 2 sentences: sentences/s is 2 over the step's time.
+    let (step, sentences) = (
+        report["ours"]["step_s"].as_f64().unwrap_or(0.0),
+        report["ours"]["sentences_per_s"].as_f64().unwrap_or(0.0),
+    );
+    assert!(
+        (sentences * step - 2.0).abs() < 1e-9,
+        "{sentences} x {step}"
+    );
+    assert_eq!(report["batch"], 2);
+    assert!(report["batches_from"].is_null());
     // Without the shared data or --model, train is a usage error (exit 2).
     bali()
         .args(["bench", "train", "--no-peers"])
