@@ -37,10 +37,11 @@ with a message when they are missing.
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import time
+
+from peer_memory import peak_rss_bytes
 
 try:
     import torch
@@ -203,18 +204,6 @@ def median(values):
     return statistics.median(values)
 
 
-
-def peak_rss_bytes():
-    """This process's peak RSS: VmHWM, which exec resets. `ru_maxrss` is not reset by exec on
-    Linux, so in a process started by bali it reports at least bali's own RSS at the fork."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main():

@@ -11,7 +11,6 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +20,7 @@ use crate::train::bert::{Bert, BertConfig};
 use crate::train::eval::{embed, tokenize, MAX_TOKENS};
 
 use super::graph::ontology_names;
-use super::peer::{run_captured, PeerOutcome};
+use super::peer::{PeerOutcome, TorchPeer};
 use super::process::{peak_rss, reset_peak_rss, Stopwatch};
 use super::table::{mib, seconds, Table};
 use super::train::PYTHONPATH_VAR;
@@ -244,45 +243,35 @@ fn run_torch(
     pad: u32,
     ours: &[f32],
 ) -> PeerOutcome<TorchEmbed> {
-    let command = |args: &[&std::ffi::OsStr]| {
-        let mut c = Command::new(&options.python);
-        c.args(args);
-        if let Some(path) = &options.pythonpath {
-            c.env("PYTHONPATH", path);
-        }
-        let threads = options.threads.to_string();
-        for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS"] {
-            c.env(var, &threads);
-        }
-        c
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => return PeerOutcome::from_result(Err(BaliError::io("a temporary folder", e))),
     };
-    if let Err(e) = run_captured(&mut command(&[
-        "-c".as_ref(),
-        "import torch, transformers".as_ref(),
-    ])) {
-        return PeerOutcome::Skipped {
-            reason: format!(
-                "{} cannot import torch and transformers ({e}); install them and point \
-                 {PYTHONPATH_VAR} at them",
-                options.python
-            ),
-        };
+    let (input, vectors) = (dir.path().join("ids.json"), dir.path().join("ours.f32"));
+    let job = PeerInput {
+        threads: options.threads,
+        batch: options.batch,
+        warmup: WARMUP_BATCHES,
+        pad,
+        ids,
+    };
+    let written = serde_json::to_vec(&job)
+        .map_err(BaliError::from)
+        .and_then(|bytes| std::fs::write(&input, bytes).at(&input))
+        .and_then(|()| {
+            let bytes: Vec<u8> = ours.iter().flat_map(|v| v.to_le_bytes()).collect();
+            std::fs::write(&vectors, bytes).at(&vectors)
+        });
+    if let Err(e) = written {
+        return PeerOutcome::from_result(Err(e));
     }
-    PeerOutcome::from_result((|| {
-        let dir = tempfile::tempdir().map_err(|e| BaliError::io("a temporary folder", e))?;
-        let input = dir.path().join("ids.json");
-        let job = PeerInput {
-            threads: options.threads,
-            batch: options.batch,
-            warmup: WARMUP_BATCHES,
-            pad,
-            ids,
-        };
-        std::fs::write(&input, serde_json::to_vec(&job)?).at(&input)?;
-        let vectors = dir.path().join("ours.f32");
-        let bytes: Vec<u8> = ours.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&vectors, bytes).at(&vectors)?;
-        let stdout = run_captured(&mut command(&[
+    let peer = TorchPeer {
+        python: &options.python,
+        pythonpath: options.pythonpath.as_deref(),
+        threads: options.threads,
+    };
+    peer.run(
+        &[
             options.torch_script.as_os_str(),
             "--model".as_ref(),
             options.model.as_os_str(),
@@ -290,14 +279,9 @@ fn run_torch(
             input.as_os_str(),
             "--ours".as_ref(),
             vectors.as_os_str(),
-        ]))?;
-        let line = stdout.trim().lines().last().unwrap_or("");
-        serde_json::from_str::<TorchEmbed>(line).map_err(|e| {
-            BaliError::Internal(format!(
-                "the PyTorch peer printed no report ({e}): {line:?}"
-            ))
-        })
-    })())
+        ],
+        PYTHONPATH_VAR,
+    )
 }
 
 fn figures_row(name: &str, f: &EmbedFigures, rss: Option<u64>, reference: f64) -> Vec<String> {

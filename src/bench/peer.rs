@@ -5,11 +5,68 @@
 //! the benchmark: bali's own figures are still worth having, and the report says why the
 //! comparison is missing instead of leaving it out silently.
 
+use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{BaliError, IoResultExt, Result};
+
+/// A PyTorch peer script: the interpreter, its `PYTHONPATH` and the threads it may use (set
+/// for OpenMP and MKL too, so that no library starts more).
+pub(crate) struct TorchPeer<'a> {
+    /// The Python interpreter.
+    pub python: &'a str,
+    /// Where torch and transformers were installed, if not on the interpreter's own path.
+    pub pythonpath: Option<&'a str>,
+    /// Intra-op threads.
+    pub threads: usize,
+}
+
+impl TorchPeer<'_> {
+    fn command(&self, args: &[&OsStr]) -> Command {
+        let mut c = Command::new(self.python);
+        c.args(args);
+        if let Some(path) = self.pythonpath {
+            c.env("PYTHONPATH", path);
+        }
+        let threads = self.threads.to_string();
+        for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS"] {
+            c.env(var, &threads);
+        }
+        c
+    }
+
+    /// Runs the script with `args` and parses the JSON report it prints as its last line:
+    /// `skipped` (with what to install, and `pythonpath_var` to point at it) when the
+    /// interpreter cannot import torch and transformers, `failed` when the run fails.
+    pub(crate) fn run<T: DeserializeOwned>(
+        &self,
+        args: &[&OsStr],
+        pythonpath_var: &str,
+    ) -> PeerOutcome<T> {
+        let mut probe = self.command(&["-c".as_ref(), "import torch, transformers".as_ref()]);
+        if let Err(e) = run_captured(&mut probe) {
+            return PeerOutcome::Skipped {
+                reason: format!(
+                    "{} cannot import torch and transformers ({e}); install them and point \
+                     {pythonpath_var} at them",
+                    self.python
+                ),
+            };
+        }
+        PeerOutcome::from_result((|| {
+            let stdout = run_captured(&mut self.command(args))?;
+            let line = stdout.trim().lines().last().unwrap_or("");
+            serde_json::from_str::<T>(line).map_err(|e| {
+                BaliError::Internal(format!(
+                    "the PyTorch peer printed no report ({e}): {line:?}"
+                ))
+            })
+        })())
+    }
+}
 
 /// What became of one peer.
 #[derive(Debug, Clone, PartialEq, Serialize)]

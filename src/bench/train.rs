@@ -31,7 +31,6 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
@@ -55,7 +54,7 @@ use crate::train::optim::{AdamW, OptimConfig};
 use crate::train::rng::TrainRng;
 
 use super::median;
-use super::peer::{run_captured, PeerOutcome};
+use super::peer::{PeerOutcome, TorchPeer};
 use super::process::{peak_rss, reset_peak_rss, Stopwatch};
 use super::table::{mib, seconds, Table};
 
@@ -665,57 +664,40 @@ fn our_steps(
 /// Runs the PyTorch peer on the same batches: `not run` when the interpreter cannot import
 /// torch and transformers, `failed` when the step itself fails.
 fn run_torch(options: &TrainBenchOptions, batches: &[HostBatch]) -> PeerOutcome<TorchRun> {
-    let command = |args: &[&std::ffi::OsStr]| {
-        let mut c = Command::new(&options.python);
-        c.args(args);
-        if let Some(path) = &options.pythonpath {
-            c.env("PYTHONPATH", path);
-        }
-        let threads = options.threads.to_string();
-        for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS"] {
-            c.env(var, &threads);
-        }
-        c
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => return PeerOutcome::from_result(Err(BaliError::io("a temporary folder", e))),
     };
-    let probe = run_captured(&mut command(&[
-        "-c".as_ref(),
-        "import torch, transformers".as_ref(),
-    ]));
-    if let Err(e) = probe {
-        return PeerOutcome::Skipped {
-            reason: format!(
-                "{} cannot import torch and transformers ({e}); install them and point \
-                 {PYTHONPATH_VAR} at them",
-                options.python
-            ),
-        };
+    let input = dir.path().join("batches.json");
+    let peer_input = PeerInput {
+        warmup: options.warmup,
+        graph_layers: options.graph_layers,
+        threads: options.threads,
+        device: options.device,
+        seed: SEED,
+        batches: batches.iter().map(PeerBatch::from).collect(),
+    };
+    let written = serde_json::to_vec(&peer_input)
+        .map_err(BaliError::from)
+        .and_then(|bytes| std::fs::write(&input, bytes).at(&input));
+    if let Err(e) = written {
+        return PeerOutcome::from_result(Err(e));
     }
-    PeerOutcome::from_result((|| {
-        let dir = tempfile::tempdir().map_err(|e| BaliError::io("a temporary folder", e))?;
-        let input = dir.path().join("batches.json");
-        let peer_input = PeerInput {
-            warmup: options.warmup,
-            graph_layers: options.graph_layers,
-            threads: options.threads,
-            device: options.device,
-            seed: SEED,
-            batches: batches.iter().map(PeerBatch::from).collect(),
-        };
-        std::fs::write(&input, serde_json::to_vec(&peer_input)?).at(&input)?;
-        let stdout = run_captured(&mut command(&[
+    let peer = TorchPeer {
+        python: &options.python,
+        pythonpath: options.pythonpath.as_deref(),
+        threads: options.threads,
+    };
+    peer.run(
+        &[
             options.torch_script.as_os_str(),
             "--model".as_ref(),
             options.model.as_os_str(),
             "--batches".as_ref(),
             input.as_os_str(),
-        ]))?;
-        let line = stdout.trim().lines().last().unwrap_or("");
-        serde_json::from_str::<TorchRun>(line).map_err(|e| {
-            BaliError::Internal(format!(
-                "the PyTorch peer printed no report ({e}): {line:?}"
-            ))
-        })
-    })())
+        ],
+        PYTHONPATH_VAR,
+    )
 }
 
 fn figures_row(name: &str, f: &StepFigures, rss: Option<u64>, reference: f64) -> Vec<String> {

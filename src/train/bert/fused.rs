@@ -585,7 +585,13 @@ fn column_sums<T: Real>(x: &[T], cols: usize) -> Vec<T> {
             acc
         })
         .collect();
-    let mut out = vec![T::of(0.0); cols];
+    add_partials(partials, cols)
+}
+
+/// The element-wise sum of per-task partial results of length `len`, in task order (so the
+/// rounding does not depend on the number of threads).
+fn add_partials<T: Real>(partials: Vec<Vec<T>>, len: usize) -> Vec<T> {
+    let mut out = vec![T::of(0.0); len];
     for partial in partials {
         for (o, v) in out.iter_mut().zip(partial) {
             *o += v;
@@ -920,13 +926,7 @@ fn layer_norm_param_grads<T: Real>(x: &[T], g: &[T], d: usize, eps: f64) -> Vec<
             acc
         })
         .collect();
-    let mut total = vec![T::of(0.0); 2 * d];
-    for part in partials {
-        for (t, p) in total.iter_mut().zip(part) {
-            *t += p;
-        }
-    }
-    total
+    add_partials(partials, 2 * d)
 }
 
 impl CustomOp2 for LayerNormGradParams {
