@@ -28,7 +28,7 @@ pub use config::{Activation, BertConfig};
 pub use ops::Mode;
 
 use crate::error::{BaliError, Result};
-use ops::{activate, attention_bias, attention_probs, layer_norm, linear};
+use ops::{activate, attention, attention_bias, layer_norm, linear};
 
 /// Token embeddings: word + position + token type, then layer norm and dropout.
 struct Embeddings {
@@ -227,7 +227,7 @@ impl Bert {
         let mut x = self.embed(input_ids, token_type_ids, mode)?;
         let bias = attention_bias(attention_mask, dtype)?;
         for layer in &self.layers {
-            x = self.layer_forward(layer, &x, &bias, b, t, mode)?;
+            x = self.layer_forward(layer, &x, &bias, mode)?;
         }
         Ok(x.reshape((b, t, self.config.hidden_size))?)
     }
@@ -267,29 +267,21 @@ impl Bert {
         layer: &Layer,
         x: &Tensor,
         bias: &Tensor,
-        b: usize,
-        t: usize,
         mode: &mut Mode,
     ) -> Result<Tensor> {
         let c = &self.config;
-        let (h, dh, d) = (c.num_attention_heads, c.head_size(), c.hidden_size);
-        let heads = |y: Tensor| -> Result<Tensor> {
-            Ok(y.reshape((b, t, h, dh))?.transpose(1, 2)?.contiguous()?)
-        };
-        let q = heads(linear(x, &layer.query.0, &layer.query.1)?)?;
-        let k = heads(linear(x, &layer.key.0, &layer.key.1)?)?;
-        let v = heads(linear(x, &layer.value.0, &layer.value.1)?)?;
-        // The per-head products as stacks of b*h matrices (free reshapes of contiguous
-        // tensors; K^T is a strided view), spread over the threads head by head.
-        let stack = (b * h, t, dh);
-        let (q, k, v) = (q.reshape(stack)?, k.reshape(stack)?, v.reshape(stack)?);
-        let scores = fused::batched_matmul(&q, &k.t()?)?.reshape((b, h, t, t))?;
-        let probs = attention_probs(&scores, bias, 1.0 / (dh as f64).sqrt())?;
-        let probs = mode.dropout(&probs, c.attention_probs_dropout_prob)?;
-        let context = fused::batched_matmul(&probs.reshape((b * h, t, t))?, &v)?
-            .reshape((b, h, t, dh))?
-            .transpose(1, 2)?
-            .reshape((b * t, d))?;
+        let q = linear(x, &layer.query.0, &layer.query.1)?;
+        let k = linear(x, &layer.key.0, &layer.key.1)?;
+        let v = linear(x, &layer.value.0, &layer.value.1)?;
+        let context = attention(
+            &q,
+            &k,
+            &v,
+            bias,
+            c.num_attention_heads,
+            c.attention_probs_dropout_prob,
+            mode,
+        )?;
         linear(&context, &layer.attn_out.0, &layer.attn_out.1)
     }
 
@@ -298,12 +290,10 @@ impl Bert {
         layer: &Layer,
         x: &Tensor,
         bias: &Tensor,
-        b: usize,
-        t: usize,
         mode: &mut Mode,
     ) -> Result<Tensor> {
         let c = &self.config;
-        let attn = self.self_attention(layer, x, bias, b, t, mode)?;
+        let attn = self.self_attention(layer, x, bias, mode)?;
         let attn = mode.dropout(&attn, c.hidden_dropout_prob)?;
         let a = layer_norm(
             &attn.add(x)?,

@@ -35,6 +35,20 @@ impl Mode<'_> {
             Mode::Train(rng) => dropout(x, p, *rng),
         }
     }
+
+    /// The multipliers [`dropout`] would apply to a tensor of `shape` (with `like`'s dtype and
+    /// device), drawn from the stream as it draws them; `None` in evaluation or when `p` is 0.
+    pub fn dropout_mask(
+        &mut self,
+        shape: &[usize],
+        p: f64,
+        like: &Tensor,
+    ) -> Result<Option<Tensor>> {
+        match self {
+            Mode::Eval => Ok(None),
+            Mode::Train(rng) => dropout_mask(shape, p, like, *rng),
+        }
+    }
 }
 
 /// Inverted dropout: zeroes each element with probability `p` and scales the rest by
@@ -44,15 +58,29 @@ impl Mode<'_> {
 /// `p * 2^32`), which makes it reproducible on any device; candle's own `ops::dropout` draws
 /// from an unseeded thread RNG and cannot be replayed.
 pub fn dropout(x: &Tensor, p: f64, rng: &mut dyn RngCore) -> Result<Tensor> {
+    match dropout_mask(x.dims(), p, x, rng)? {
+        Some(mask) => Ok(x.mul(&mask)?),
+        None => Ok(x.clone()),
+    }
+}
+
+/// The multipliers of [`dropout`] for a tensor of `shape`: 0 with probability `p`, `1 / (1 -
+/// p)` otherwise, in `like`'s dtype and on its device; `None` when `p` is 0.
+fn dropout_mask(
+    shape: &[usize],
+    p: f64,
+    like: &Tensor,
+    rng: &mut dyn RngCore,
+) -> Result<Option<Tensor>> {
     if !(0.0..1.0).contains(&p) {
         return Err(BaliError::Internal(format!(
             "dropout probability {p} is outside [0, 1)"
         )));
     }
     if p == 0.0 {
-        return Ok(x.clone());
+        return Ok(None);
     }
-    let n = x.elem_count();
+    let n: usize = shape.iter().product();
     let mut bytes = vec![0u8; n * 4];
     rng.fill_bytes(&mut bytes);
     let threshold = (p * 4_294_967_296.0).round() as u64;
@@ -68,8 +96,8 @@ pub fn dropout(x: &Tensor, p: f64, rng: &mut dyn RngCore) -> Result<Tensor> {
             }
         })
         .collect();
-    let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
-    Ok(x.mul(&mask)?)
+    let mask = Tensor::from_vec(mask, shape, like.device())?.to_dtype(like.dtype())?;
+    Ok(Some(mask))
 }
 
 /// `x W^T + b` over the last dimension, for a weight stored `[out, in]` as in PyTorch.
@@ -143,18 +171,69 @@ pub fn attention_bias(mask: &Tensor, dtype: DType) -> Result<Tensor> {
     Ok(mask.to_dtype(dtype)?.affine(10000.0, -10000.0)?)
 }
 
-/// Attention probabilities `softmax(scale * scores + bias)` for scores `[B, H, Tq, Tk]` and an
-/// [`attention_bias`] `[B, Tk]`: one fused kernel on CPU ([`fused::masked_softmax`]), the
-/// composition of candle ops elsewhere.
-pub fn attention_probs(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
-    if fused::supports(scores) {
-        return fused::masked_softmax(scores, bias, scale);
-    }
+/// Multi-head self-attention of the projections `q`, `k`, `v` (`[B*T, d]`, heads side by
+/// side in the columns) over the keys [`attention_bias`] `[B, T]` lets through, with scores
+/// scaled by `1 / sqrt(d / heads)` and dropout with probability `p` on the probabilities in
+/// training. Returns the context `[B*T, d]`.
+///
+/// On the CPU it is one op with its own backward ([`fused::attention`]); elsewhere the
+/// composition of candle ops ([`composed_attention`]). Both draw the dropout mask from the
+/// stream the same way, so they train the same model.
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    bias: &Tensor,
+    heads: usize,
+    p: f64,
+    mode: &mut Mode,
+) -> Result<Tensor> {
     let (b, t) = bias.dims2()?;
-    let scores = scores
+    let width = q.dim(1)?;
+    if heads == 0 || width % heads != 0 {
+        return Err(BaliError::Internal(format!(
+            "{width} columns do not split into {heads} heads"
+        )));
+    }
+    let scale = 1.0 / ((width / heads) as f64).sqrt();
+    let keep = mode.dropout_mask(&[b, heads, t, t], p, q)?;
+    if fused::supports(q) {
+        fused::attention(q, k, v, bias, heads, scale, keep.as_ref())
+    } else {
+        composed_attention(q, k, v, bias, heads, scale, keep.as_ref())
+    }
+}
+
+/// [`attention`] composed of candle ops: split the heads, `softmax(scale * Q K^T + bias)`,
+/// the dropout multipliers `keep` `[B, H, T, T]`, the product with V, merge the heads.
+pub fn composed_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    bias: &Tensor,
+    heads: usize,
+    scale: f64,
+    keep: Option<&Tensor>,
+) -> Result<Tensor> {
+    let (b, t) = bias.dims2()?;
+    let d = q.dim(1)?;
+    let dh = d / heads;
+    let split = |y: &Tensor| -> Result<Tensor> {
+        Ok(y.reshape((b, t, heads, dh))?
+            .transpose(1, 2)?
+            .contiguous()?)
+    };
+    let (q, k, v) = (split(q)?, split(k)?, split(v)?);
+    let scores = q
+        .matmul(&k.t()?)?
         .affine(scale, 0.0)?
         .broadcast_add(&bias.reshape((b, 1, 1, t))?)?;
-    Ok(candle_nn::ops::softmax(&scores, D::Minus1)?)
+    let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+    let probs = match keep {
+        Some(keep) => probs.mul(keep)?,
+        None => probs,
+    };
+    Ok(probs.matmul(&v)?.transpose(1, 2)?.reshape((b * t, d))?)
 }
 
 #[cfg(test)]
@@ -248,23 +327,23 @@ mod tests {
     }
 
     #[test]
-    fn softmax_of_a_masked_score_is_exactly_zero() -> Result<()> {
+    fn a_padded_key_gets_no_attention() -> Result<()> {
         let dev = Device::Cpu;
         let mask = Tensor::new(&[[1u32, 1, 0]], &dev)?;
-        let scores = Tensor::new(&[[[[3.0f32, -2.0, 40.0]]]], &dev)?;
-        let bias = attention_bias(&mask, DType::F32)?;
-        // Both the fused kernel (f32 on CPU) and the composed path (f16) zero the padded key.
-        for p in [
-            attention_probs(&scores, &bias, 1.0)?,
-            attention_probs(
-                &scores.to_dtype(DType::F16)?,
-                &bias.to_dtype(DType::F16)?,
-                1.0,
-            )?,
-        ] {
-            let p: Vec<f32> = p.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
-            assert_eq!(p[2], 0.0);
-            assert!((p[0] + p[1] - 1.0).abs() < 1e-3);
+        // The padded key matches every query best and carries a huge value.
+        let q = Tensor::new(&[[1.0f32, 0.5], [0.2, -1.0], [3.0, 3.0]], &dev)?;
+        let k = Tensor::new(&[[0.1f32, 0.3], [-0.4, 0.2], [9.0, 9.0]], &dev)?;
+        let v = Tensor::new(&[[1.0f32, -2.0], [0.5, 3.0], [1e4, 1e4]], &dev)?;
+        // Both the fused op (f32 on CPU) and the composed ops (f16) ignore it.
+        for dtype in [DType::F32, DType::F16] {
+            let [q, k, v] = [&q, &k, &v].map(|x| x.to_dtype(dtype));
+            let bias = attention_bias(&mask, dtype)?;
+            let context = attention(&q?, &k?, &v?, &bias, 1, 0.0, &mut Mode::Eval)?;
+            let context: Vec<f32> = context.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+            for row in context.chunks(2) {
+                assert!(row[0] <= 1.01 && row[0] >= 0.49, "{dtype:?}: {context:?}");
+                assert!(row[1] <= 3.01 && row[1] >= -2.01, "{dtype:?}: {context:?}");
+            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Fused CPU kernels, with their backward passes, for the three element-wise hot spots of a
-//! BERT training step: softmax over the last dimension, layer norm, and GELU; and the dense
-//! layer `x W^T + b` as one op.
+//! BERT training step: softmax over the last dimension, layer norm, and GELU; the dense layer
+//! `x W^T + b` as one op; and multi-head self-attention as one op ([`attention`], its own
+//! module).
 //!
 //! Written as candle ops composed from primitives, each of these costs 5 to 15 passes over its
 //! tensor forward and as many again backward (candle's GELU backward alone is a dozen ops, with
@@ -32,6 +33,10 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 
+mod attention;
+
+pub use attention::attention;
+
 /// Rows handed to one rayon task: small rows (softmax over 128 keys) are too cheap to split
 /// one by one.
 const MIN_ROWS_PER_TASK: usize = 16;
@@ -44,15 +49,6 @@ pub fn supports(x: &Tensor) -> bool {
 /// Softmax over the last dimension.
 pub fn softmax_last(x: &Tensor) -> Result<Tensor> {
     Ok(x.contiguous()?.apply_op1(SoftmaxLast)?)
-}
-
-/// `softmax(scale * scores + bias)` over the last dimension of attention scores `[B, H, Tq, Tk]`,
-/// with an additive key bias `[B, Tk]` (the padding mask): scaling, masking and softmax in one
-/// pass, and one pass backward. The bias receives no gradient.
-pub fn masked_softmax(scores: &Tensor, bias: &Tensor, scale: f64) -> Result<Tensor> {
-    Ok(scores
-        .contiguous()?
-        .apply_op2(&bias.contiguous()?, MaskedSoftmax { scale })?)
 }
 
 /// Layer norm over the last dimension with affine `gamma`, `beta` (biased variance, as PyTorch).
@@ -396,87 +392,24 @@ impl CustomOp2 for SoftmaxGrad {
     }
 }
 
-/// Attention softmax with scale and key-padding bias folded in (see [`masked_softmax`]).
-struct MaskedSoftmax {
-    scale: f64,
-}
-
-fn masked_softmax_rows<T: Real>(
-    s: &[T],
-    bias: &[T],
-    tk: usize,
-    rows_per_batch: usize,
-    scale: f64,
-) -> Vec<T> {
-    let scale = T::of(scale);
-    let mut out = vec![T::of(0.0); s.len()];
-    out.par_chunks_mut(tk)
-        .zip(s.par_chunks(tk))
-        .enumerate()
-        .with_min_len(MIN_ROWS_PER_TASK)
-        .for_each(|(r, (out, row))| {
-            let b = &bias[(r / rows_per_batch) * tk..][..tk];
-            let mut max = row[0] * scale + b[0];
-            for (o, (&v, &bv)) in out.iter_mut().zip(row.iter().zip(b)) {
-                *o = v * scale + bv;
-                if *o > max {
-                    max = *o;
-                }
-            }
-            let mut sum = T::of(0.0);
-            for o in out.iter_mut() {
-                *o = (*o - max).exp();
-                sum += *o;
-            }
-            let inv = T::of(1.0) / sum;
-            for o in out.iter_mut() {
-                *o = *o * inv;
-            }
-        });
-    out
-}
-
-impl CustomOp2 for MaskedSoftmax {
-    fn name(&self) -> &'static str {
-        "bali-masked-softmax"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let (b, h, tq, tk) = l1.shape().dims4()?;
-        if l2.dims() != [b, tk] {
-            bail!(
-                "attention bias {:?} does not match scores {:?}",
-                l2.dims(),
-                l1.dims()
-            );
+/// `softmax(scale * row + bias)` in place: one row of attention scores over its keys, with the
+/// key-padding bias of `ops::attention_bias` (see [`attention`]).
+fn masked_softmax_in_place<T: Real>(row: &mut [T], bias: &[T], scale: T) {
+    let mut max = T::of(f64::NEG_INFINITY);
+    for (o, &b) in row.iter_mut().zip(bias) {
+        *o = *o * scale + b;
+        if *o > max {
+            max = *o;
         }
-        let scale = self.scale;
-        dispatch2!(
-            s1,
-            l1,
-            s2,
-            l2,
-            l1.shape().clone(),
-            self.name(),
-            |s, bias| { masked_softmax_rows(s, bias, tk, h * tq, scale) }
-        )
     }
-
-    fn bwd(
-        &self,
-        _scores: &Tensor,
-        _bias: &Tensor,
-        res: &Tensor,
-        grad: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
-        let ds = res.apply_op2_no_bwd(&grad.contiguous()?, &SoftmaxGrad { scale: self.scale })?;
-        Ok((Some(ds), None))
+    let mut sum = T::of(0.0);
+    for o in row.iter_mut() {
+        *o = (*o - max).exp();
+        sum += *o;
+    }
+    let inv = T::of(1.0) / sum;
+    for o in row.iter_mut() {
+        *o = *o * inv;
     }
 }
 
@@ -1186,19 +1119,6 @@ mod tests {
             let composed = rows.matmul(&w.t()?)?.broadcast_add(&b)?;
             assert_eq!(max_diff(&linear(&rows, &w, &b)?, &composed)?, 0.0);
         }
-        let scores = random(&[2, 3, 4, 5], 9, 3.0)?;
-        let mask = Tensor::new(
-            &[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
-            &Device::Cpu,
-        )?;
-        let bias = mask.affine(10000.0, -10000.0)?;
-        let composed = candle_nn::ops::softmax(
-            &scores
-                .affine(0.3, 0.0)?
-                .broadcast_add(&bias.reshape((2, 1, 1, 5))?)?,
-            D::Minus1,
-        )?;
-        assert!(max_diff(&masked_softmax(&scores, &bias, 0.3)?, &composed)? < 1e-12);
         // A transposed (non-contiguous) input is made contiguous first.
         let x = random(&[5, 7], 4, 2.0)?;
         let t = x.t()?;
@@ -1240,24 +1160,6 @@ mod tests {
             54,
         )?;
         assert!(ln.max_error < 1e-7, "layer norm {ln:?}");
-        let scores = Var::from_tensor(&random(&[2, 3, 4, 5], 10, 2.0)?)?;
-        let mask = Tensor::new(
-            &[[1.0f64, 1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 1.0]],
-            &Device::Cpu,
-        )?;
-        let bias = mask.affine(10000.0, -10000.0)?;
-        let w4 = random(&[2, 3, 4, 5], 11, 1.0)?;
-        let ms = check(
-            std::slice::from_ref(&scores),
-            || {
-                Ok(masked_softmax(scores.as_tensor(), &bias, 0.3)?
-                    .mul(&w4)?
-                    .sum_all()?)
-            },
-            1e-6,
-            120,
-        )?;
-        assert!(ms.max_error < 1e-7, "masked softmax {ms:?}");
         let weight = Var::from_tensor(&random(&[4, 9], 12, 1.0)?)?;
         let lin_bias = Var::from_tensor(&random(&[4], 13, 1.0)?)?;
         let w2 = random(&[6, 4], 14, 1.0)?;
