@@ -399,7 +399,7 @@ mod tests {
             probability: 1.0,
             ..MaskingOptions::default()
         };
-        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let mut rng = crate::train::rng::TrainRng::new(17);
         let masked = mask_tokens(
             &flat,
             &[CLS, SEP, PAD],

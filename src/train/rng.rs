@@ -11,6 +11,7 @@
 use candle_core::{DType, Device, Shape, Tensor};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BaliError, Result};
@@ -107,6 +108,40 @@ impl TrainRng {
         Ok(Tensor::from_vec(values, shape, &Device::Cpu)?
             .to_dtype(dtype)?
             .to_device(device)?)
+    }
+
+    /// Inverted-dropout multipliers for `n` elements: 0 with probability `p`, `1 / (1 - p)`
+    /// otherwise. Element `i` takes word `i` of the stream from the current position (dropped
+    /// when the word is below `p * 2^32`), and the generator ends `n` words on, exactly as if
+    /// the words had been drawn one after another; blocks of words are drawn in parallel by
+    /// copies of the generator seeked to their offsets. `p` must lie in `[0, 1)`.
+    pub fn dropout_multipliers(&mut self, n: usize, p: f64) -> Vec<f32> {
+        /// Words drawn per task: a ChaCha refill is 64 words, a task amortises its seek.
+        const WORDS_PER_TASK: usize = 1 << 14;
+        let threshold = (p * 4_294_967_296.0).round() as u64;
+        let scale = (1.0 / (1.0 - p)) as f32;
+        let start = self.inner.get_word_pos();
+        let mut out = vec![0f32; n];
+        let inner = &self.inner;
+        out.par_chunks_mut(WORDS_PER_TASK)
+            .enumerate()
+            .for_each(|(task, block)| {
+                let mut rng = inner.clone();
+                rng.set_word_pos(start + (task * WORDS_PER_TASK) as u128);
+                // The stream's bytes land in the output buffer, then each slot's four bytes
+                // become its multiplier.
+                rng.fill_bytes(bytemuck::cast_slice_mut(block));
+                for v in block.iter_mut() {
+                    let word = u32::from_le_bytes(v.to_ne_bytes());
+                    *v = if u64::from(word) >= threshold {
+                        scale
+                    } else {
+                        0.0
+                    };
+                }
+            });
+        self.inner.set_word_pos(start + n as u128);
+        out
     }
 
     /// Inverted dropout of `xs` with drop probability `p`: each element is zeroed with
@@ -213,6 +248,34 @@ mod tests {
         let z: Vec<f32> = dropout(&x, 0.1, None)?.to_vec1()?;
         assert!(z.iter().all(|&v| v == 1.0));
         Ok(())
+    }
+
+    #[test]
+    fn dropout_multipliers_are_the_sequential_words_drawn_in_parallel() {
+        let mut rng = TrainRng::with_stream(31, 2);
+        rng.next_u32(); // mid-block, odd position
+        let mut sequential = rng.clone();
+        // Several parallel blocks, the last one short.
+        let n = 3 * (1 << 14) + 77;
+        let ours = rng.dropout_multipliers(n, 0.1);
+        let mut bytes = vec![0u8; n * 4];
+        sequential.fill_bytes(&mut bytes);
+        let threshold = (0.1f64 * 4_294_967_296.0).round() as u64;
+        let expected: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|c| {
+                let word = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                if u64::from(word) >= threshold {
+                    (1.0 / 0.9f64) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        assert_eq!(ours, expected);
+        // Both generators continue from the same position.
+        assert_eq!(rng.next_u64(), sequential.next_u64());
+        assert!(rng.dropout_multipliers(0, 0.5).is_empty());
     }
 
     #[test]

@@ -9,22 +9,22 @@
 //! and dtypes; everything is checked against finite differences.
 
 use candle_core::{DType, Tensor, D};
-use rand::RngCore;
 
 use super::config::Activation;
 use super::fused;
 use crate::error::{BaliError, Result};
+use crate::train::rng::TrainRng;
 
 /// Whether a forward pass is for training (dropout active) or for inference.
 ///
 /// Training draws its dropout masks from the caller's random stream, in a fixed order, so a
-/// run that restores that stream (for instance a `rand_chacha::ChaCha8Rng` with its word
-/// position) repeats the same masks after a resume.
+/// run that restores that stream ([`TrainRng::from_state`]) repeats the same masks after a
+/// resume.
 pub enum Mode<'r> {
     /// No dropout: evaluation, embedding, export checks.
     Eval,
     /// Dropout on, masks drawn from this stream.
-    Train(&'r mut dyn RngCore),
+    Train(&'r mut TrainRng),
 }
 
 impl Mode<'_> {
@@ -57,7 +57,7 @@ impl Mode<'_> {
 /// The mask is drawn on the host from `rng` (one `u32` per element, compared with
 /// `p * 2^32`), which makes it reproducible on any device; candle's own `ops::dropout` draws
 /// from an unseeded thread RNG and cannot be replayed.
-pub fn dropout(x: &Tensor, p: f64, rng: &mut dyn RngCore) -> Result<Tensor> {
+pub fn dropout(x: &Tensor, p: f64, rng: &mut TrainRng) -> Result<Tensor> {
     match dropout_mask(x.dims(), p, x, rng)? {
         Some(mask) => Ok(x.mul(&mask)?),
         None => Ok(x.clone()),
@@ -65,12 +65,13 @@ pub fn dropout(x: &Tensor, p: f64, rng: &mut dyn RngCore) -> Result<Tensor> {
 }
 
 /// The multipliers of [`dropout`] for a tensor of `shape`: 0 with probability `p`, `1 / (1 -
-/// p)` otherwise, in `like`'s dtype and on its device; `None` when `p` is 0.
+/// p)` otherwise ([`TrainRng::dropout_multipliers`]), in `like`'s dtype and on its device;
+/// `None` when `p` is 0.
 fn dropout_mask(
     shape: &[usize],
     p: f64,
     like: &Tensor,
-    rng: &mut dyn RngCore,
+    rng: &mut TrainRng,
 ) -> Result<Option<Tensor>> {
     if !(0.0..1.0).contains(&p) {
         return Err(BaliError::Internal(format!(
@@ -80,22 +81,7 @@ fn dropout_mask(
     if p == 0.0 {
         return Ok(None);
     }
-    let n: usize = shape.iter().product();
-    let mut bytes = vec![0u8; n * 4];
-    rng.fill_bytes(&mut bytes);
-    let threshold = (p * 4_294_967_296.0).round() as u64;
-    let scale = (1.0 / (1.0 - p)) as f32;
-    let mask: Vec<f32> = bytes
-        .chunks_exact(4)
-        .map(|c| {
-            let r = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64;
-            if r >= threshold {
-                scale
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let mask = rng.dropout_multipliers(shape.iter().product(), p);
     let mask = Tensor::from_vec(mask, shape, like.device())?.to_dtype(like.dtype())?;
     Ok(Some(mask))
 }
@@ -241,7 +227,7 @@ mod tests {
     use super::*;
     use crate::train::gradcheck::check;
     use candle_core::{Device, Var};
-    use rand::SeedableRng;
+    use rand::{RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
     fn var(shape: &[usize], seed: u64, dev: &Device) -> Result<Var> {
@@ -352,7 +338,7 @@ mod tests {
     fn dropout_drops_at_the_rate_and_replays_from_a_restored_stream() -> Result<()> {
         let dev = Device::Cpu;
         let x = Tensor::ones((200, 500), DType::F32, &dev)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(29);
+        let mut rng = TrainRng::new(29);
         let first: Vec<f32> = dropout(&x, 0.1, &mut rng)?.flatten_all()?.to_vec1()?;
         let zeros = first.iter().filter(|v| **v == 0.0).count() as f64 / first.len() as f64;
         // 100k Bernoulli(0.1) draws: the standard error of the rate is below 0.001.
@@ -361,10 +347,8 @@ mod tests {
         assert!((kept - 1.0 / 0.9).abs() < 1e-6);
 
         // A stream restored to the same position gives the same mask; the next draw differs.
-        let pos = rng.get_word_pos();
+        let mut restored = TrainRng::from_state(&rng.state())?;
         let second: Vec<f32> = dropout(&x, 0.1, &mut rng)?.flatten_all()?.to_vec1()?;
-        let mut restored = ChaCha8Rng::seed_from_u64(29);
-        restored.set_word_pos(pos);
         let replay: Vec<f32> = dropout(&x, 0.1, &mut restored)?.flatten_all()?.to_vec1()?;
         assert_eq!(second, replay);
         assert_ne!(first, second);

@@ -96,7 +96,7 @@ fn a_full_layer_with_dropout_matches_finite_differences() -> Result<()> {
     // Each evaluation replays the same dropout masks from a fresh stream, so the loss is a
     // deterministic function of the weights and the check covers dropout too.
     let loss = || -> Result<Tensor> {
-        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut rng = crate::train::rng::TrainRng::new(11);
         let y = bert.forward(&ids, None, &mask, &mut Mode::Train(&mut rng))?;
         Ok(y.mul(&w)?.sum_all()?)
     };

@@ -550,7 +550,7 @@ mod tests {
     /// Dropout multipliers for `[2, 3, 5, 5]` probabilities, as `Mode::Train` draws them.
     fn keep(dtype: DType) -> Result<Tensor> {
         let like = Tensor::zeros(1, dtype, &Device::Cpu)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut rng = crate::train::rng::TrainRng::new(7);
         let mask = Mode::Train(&mut rng).dropout_mask(&[2, 3, 5, 5], 0.3, &like)?;
         mask.ok_or_else(|| crate::error::BaliError::Internal("no mask".into()))
     }
