@@ -389,7 +389,7 @@ fn pool_mentions(hidden: &Tensor, batch: &HostBatch) -> Result<Tensor> {
 /// Training mode with dropout from `rng`, or evaluation mode without one.
 fn mode<'a>(rng: &'a mut Option<&mut TrainRng>) -> Mode<'a> {
     match rng {
-        Some(r) => Mode::Train(&mut **r),
+        Some(r) => Mode::Train(r),
         None => Mode::Eval,
     }
 }

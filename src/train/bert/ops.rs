@@ -32,7 +32,7 @@ impl Mode<'_> {
     pub fn dropout(&mut self, x: &Tensor, p: f64) -> Result<Tensor> {
         match self {
             Mode::Eval => Ok(x.clone()),
-            Mode::Train(rng) => dropout(x, p, *rng),
+            Mode::Train(rng) => dropout(x, p, rng),
         }
     }
 
@@ -46,7 +46,7 @@ impl Mode<'_> {
     ) -> Result<Option<Tensor>> {
         match self {
             Mode::Eval => Ok(None),
-            Mode::Train(rng) => dropout_mask(shape, p, like, *rng),
+            Mode::Train(rng) => dropout_mask(shape, p, like, rng),
         }
     }
 }
