@@ -20,7 +20,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
 
-use super::{lane_sum, slice, Real};
+use super::{lane_sum, slice, Real, Shared};
 use crate::error::Result;
 
 /// The per-head layout of a block: `batch` sentences of `tokens` rows of `heads * head`
@@ -91,24 +91,6 @@ struct Attention {
     batch: usize,
     heads: usize,
     scale: f64,
-}
-
-/// A raw pointer that tasks writing disjoint blocks of one buffer may share.
-#[derive(Clone, Copy)]
-struct Shared<T>(*mut T);
-// SAFETY: only used to hand out pointers to disjoint (sentence, head) blocks, see below.
-unsafe impl<T> Send for Shared<T> {}
-unsafe impl<T> Sync for Shared<T> {}
-
-impl<T> Shared<T> {
-    /// The pointer `offset` elements in (a method, so that closures capture the whole
-    /// `Shared` rather than its raw-pointer field).
-    ///
-    /// # Safety
-    /// `offset` must stay inside the buffer.
-    unsafe fn at(self, offset: usize) -> *mut T {
-        self.0.add(offset)
-    }
 }
 
 /// The CPU values of a side input (bias, dropout multipliers), checked for dtype and size.

@@ -222,6 +222,24 @@ impl Real for f64 {
     }
 }
 
+/// A raw pointer that tasks writing disjoint blocks of one buffer may share.
+#[derive(Clone, Copy)]
+struct Shared<T>(*mut T);
+// SAFETY: only used to hand out pointers to disjoint blocks of one buffer, one per task.
+unsafe impl<T> Send for Shared<T> {}
+unsafe impl<T> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// The pointer `offset` elements in (a method, so that closures capture the whole
+    /// `Shared` rather than its raw-pointer field).
+    ///
+    /// # Safety
+    /// `offset` must stay inside the buffer.
+    unsafe fn at(self, offset: usize) -> *mut T {
+        self.0.add(offset)
+    }
+}
+
 /// The contiguous slice a layout describes (the wrappers make inputs contiguous).
 fn slice<'a, T>(v: &'a [T], l: &Layout, op: &str) -> candle_core::Result<&'a [T]> {
     match l.contiguous_offsets() {
@@ -499,24 +517,31 @@ impl CustomOp3 for Linear {
                 l3.dims()
             );
         }
-        // candle's own product of x and the transposed view of W, as `x.matmul(&w.t())`.
-        let y = s1.matmul(s2, (1, rows, output, input), l1, &l2.transpose(0, 1)?)?;
+        // x times the transposed view of W, the product candle's `x.matmul(&w.t())` runs.
+        let wt = l2.transpose(0, 1)?;
+        let dims = (1, rows, input, output);
         let shape = Shape::from((rows, output));
-        match (y, s3) {
-            (CpuStorage::F32(mut y), CpuStorage::F32(b)) => {
-                add_bias(&mut y, slice(b, l3, self.name())?);
+        let name = self.name();
+        match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(w), CpuStorage::F32(b)) => {
+                let (sx, sw) = (
+                    Strided::matrix(l1, x.len(), name)?,
+                    Strided::matrix(&wt, w.len(), name)?,
+                );
+                let mut y = batched_products(x, sx, w, sw, dims);
+                add_bias(&mut y, slice(b, l3, name)?);
                 Ok((CpuStorage::F32(y), shape))
             }
-            (CpuStorage::F64(mut y), CpuStorage::F64(b)) => {
-                add_bias(&mut y, slice(b, l3, self.name())?);
+            (CpuStorage::F64(x), CpuStorage::F64(w), CpuStorage::F64(b)) => {
+                let (sx, sw) = (
+                    Strided::matrix(l1, x.len(), name)?,
+                    Strided::matrix(&wt, w.len(), name)?,
+                );
+                let mut y = batched_products(x, sx, w, sw, dims);
+                add_bias(&mut y, slice(b, l3, name)?);
                 Ok((CpuStorage::F64(y), shape))
             }
-            (y, b) => bail!(
-                "{} supports f32 and f64, not {:?} and {:?}",
-                self.name(),
-                y.dtype(),
-                b.dtype()
-            ),
+            _ => bail!("{name} supports f32 and f64 inputs of one dtype"),
         }
     }
 
@@ -532,8 +557,15 @@ impl CustomOp3 for Linear {
         // accumulated gradient would then keep `grad` alive until the optimiser step.
         let (x, weight) = (x.detach(), weight.detach());
         let grad = grad.detach().contiguous()?;
-        let dx = grad.matmul(&weight)?;
-        let dw = grad.t()?.matmul(&x)?;
+        // Each a product of one [`BatchedMatmul`] (gemm over the threads, no zeroed output);
+        // `g^T` is a strided view.
+        let product = |a: &Tensor, b: &Tensor| -> candle_core::Result<Tensor> {
+            a.unsqueeze(0)?
+                .apply_op2_no_bwd(&b.unsqueeze(0)?, &BatchedMatmul)?
+                .squeeze(0)
+        };
+        let dx = product(&grad, &weight)?;
+        let dw = product(&grad.t()?, &x)?;
         let db = grad.apply_op1_no_bwd(&ColumnSums)?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
@@ -615,6 +647,18 @@ struct Strided {
 }
 
 impl Strided {
+    /// The strides of a rank-2 layout `[rows, cols]`, as a stack of one matrix.
+    fn matrix(l: &Layout, len: usize, op: &str) -> candle_core::Result<Strided> {
+        let (rows, cols) = l.shape().dims2()?;
+        let stride = l.stride();
+        let three = Layout::new(
+            Shape::from((1, rows, cols)),
+            vec![rows * cols, stride[0], stride[1]],
+            l.start_offset(),
+        );
+        Strided::of(&three, len, op)
+    }
+
     /// The strides of a rank-3 layout `[count, rows, cols]`, checked to stay inside `len`
     /// elements (what makes the raw reads below sound).
     fn of(l: &Layout, len: usize, op: &str) -> candle_core::Result<Strided> {
@@ -647,19 +691,24 @@ fn batched_products<T: Real>(
     sb: Strided,
     (count, m, k, n): (usize, usize, usize, usize),
 ) -> Vec<T> {
-    let mut out = vec![T::of(0.0); count * m * n];
-    if m * n == 0 {
-        return out;
+    let len = count * m * n;
+    if len == 0 || k == 0 {
+        return vec![T::of(0.0); len];
     }
-    out.par_chunks_mut(m * n).enumerate().for_each(|(i, dst)| {
+    // gemm writes every element of `out` (it does not read it), so it starts unfilled: a
+    // zeroing pass over every product's output was a few percent of a training step.
+    let mut out: Vec<T> = Vec::with_capacity(len);
+    let dst = Shared(out.as_mut_ptr());
+    let product = |i: usize, parallelism| {
         // SAFETY: `Strided::of` checked that every element of matrix `i` of both operands lies
-        // inside its slice, and `dst` is an exclusive, contiguous m x n block.
+        // inside its slice, and matrix `i` of `out` (an exclusive, contiguous m x n block of
+        // its capacity) is written by this call alone.
         unsafe {
             gemm::gemm(
                 m,
                 n,
                 k,
-                dst.as_mut_ptr(),
+                dst.at(i * m * n),
                 1,
                 n as isize,
                 false,
@@ -674,10 +723,20 @@ fn batched_products<T: Real>(
                 false,
                 false,
                 false,
-                gemm::Parallelism::None,
+                parallelism,
             )
         }
-    });
+    };
+    if count == 1 {
+        // One product (a dense layer's): gemm splits it over the threads.
+        product(0, gemm::Parallelism::Rayon(rayon::current_num_threads()));
+    } else {
+        (0..count)
+            .into_par_iter()
+            .for_each(|i| product(i, gemm::Parallelism::None));
+    }
+    // SAFETY: the products above wrote all `len` elements.
+    unsafe { out.set_len(len) };
     out
 }
 
