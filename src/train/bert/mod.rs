@@ -28,7 +28,7 @@ pub use config::{Activation, BertConfig};
 pub use ops::Mode;
 
 use crate::error::{BaliError, Result};
-use ops::{activate, attention, attention_bias, layer_norm, linear};
+use ops::{activate, attention, attention_bias, dropout_add, layer_norm, linear};
 
 /// Token embeddings: word + position + token type, then layer norm and dropout.
 struct Embeddings {
@@ -294,18 +294,16 @@ impl Bert {
     ) -> Result<Tensor> {
         let c = &self.config;
         let attn = self.self_attention(layer, x, bias, mode)?;
-        let attn = mode.dropout(&attn, c.hidden_dropout_prob)?;
         let a = layer_norm(
-            &attn.add(x)?,
+            &dropout_add(&attn, x, c.hidden_dropout_prob, mode)?,
             &layer.attn_ln.0,
             &layer.attn_ln.1,
             c.layer_norm_eps,
         )?;
         let inter = activate(&linear(&a, &layer.inter.0, &layer.inter.1)?, c.hidden_act)?;
         let out = linear(&inter, &layer.out.0, &layer.out.1)?;
-        let out = mode.dropout(&out, c.hidden_dropout_prob)?;
         layer_norm(
-            &out.add(&a)?,
+            &dropout_add(&out, &a, c.hidden_dropout_prob, mode)?,
             &layer.out_ln.0,
             &layer.out_ln.1,
             c.layer_norm_eps,

@@ -86,6 +86,17 @@ fn dropout_mask(
     Ok(Some(mask))
 }
 
+/// `dropout(x) + residual`, a sublayer's output joining the residual stream: in training the
+/// multipliers are drawn as [`Mode::dropout`] draws them, and on the CPU the product and the
+/// sum are one op ([`fused::dropout_add`]).
+pub fn dropout_add(x: &Tensor, residual: &Tensor, p: f64, mode: &mut Mode) -> Result<Tensor> {
+    match mode.dropout_mask(x.dims(), p, x)? {
+        None => Ok(x.add(residual)?),
+        Some(keep) if fused::supports(x) => fused::dropout_add(x, residual, &keep),
+        Some(keep) => Ok(x.mul(&keep)?.add(residual)?),
+    }
+}
+
 /// `x W^T + b` over the last dimension, for a weight stored `[out, in]` as in PyTorch.
 ///
 /// Inputs of rank 3 are flattened to one matrix product (`[B*T, in] x [in, out]`), which gemm

@@ -94,13 +94,13 @@ struct Attention {
 }
 
 /// The CPU values of a side input (bias, dropout multipliers), checked for dtype and size.
-fn side<T: Real>(
-    storage: &Storage,
+fn side<'a, T: Real>(
+    storage: &'a Storage,
     layout: &Layout,
     len: usize,
     what: &str,
     pick: fn(&CpuStorage) -> Option<&[T]>,
-) -> candle_core::Result<Vec<T>> {
+) -> candle_core::Result<&'a [T]> {
     let Storage::Cpu(cpu) = storage else {
         bail!("bali-attention: the {what} is not on the CPU");
     };
@@ -114,7 +114,7 @@ fn side<T: Real>(
             values.len()
         );
     }
-    Ok(values.to_vec())
+    Ok(values)
 }
 
 /// `dst (m x n) = lhs (m x k) rhs (k x n)` on strided operands, single-threaded.
@@ -188,10 +188,12 @@ fn forward<T: Real>(
     g: Geometry,
 ) -> Vec<T> {
     let (t, d) = (g.tokens, g.width());
-    let mut out = vec![T::of(0.0); g.batch * t * d];
-    if t == 0 {
-        return out;
+    let len = g.batch * t * d;
+    if len == 0 || g.head == 0 {
+        return vec![T::of(0.0); len];
     }
+    // Every (sentence, head) block is written below, so the output starts unfilled.
+    let mut out: Vec<T> = Vec::with_capacity(len);
     let dst = Shared(out.as_mut_ptr());
     (0..g.tasks()).into_par_iter().for_each_init(
         || vec![T::of(0.0); t * t],
@@ -218,6 +220,8 @@ fn forward<T: Real>(
             };
         },
     );
+    // SAFETY: the tasks wrote all `len` elements (the blocks tile the matrix).
+    unsafe { out.set_len(len) };
     out
 }
 
@@ -231,14 +235,11 @@ fn backward<T: Real>(
 ) -> [Vec<T>; 3] {
     let (t, d) = (g.tokens, g.width());
     let len = g.batch * t * d;
-    let mut grads = [
-        vec![T::of(0.0); len],
-        vec![T::of(0.0); len],
-        vec![T::of(0.0); len],
-    ];
-    if t == 0 {
-        return grads;
+    if len == 0 || g.head == 0 {
+        return [0, 1, 2].map(|_| vec![T::of(0.0); len]);
     }
+    // Every (sentence, head) block of the three is written below: they start unfilled.
+    let mut grads: [Vec<T>; 3] = [0, 1, 2].map(|_| Vec::with_capacity(len));
     let [dq, dk, dv] = grads.each_mut().map(|x| Shared(x.as_mut_ptr()));
     let scale = T::of(g.scale);
     (0..g.tasks()).into_par_iter().for_each_init(
@@ -317,6 +318,10 @@ fn backward<T: Real>(
             }
         },
     );
+    for x in &mut grads {
+        // SAFETY: the tasks wrote all `len` elements of each (the blocks tile the matrix).
+        unsafe { x.set_len(len) };
+    }
     grads
 }
 
@@ -340,23 +345,27 @@ impl Attention {
         })
     }
 
-    /// The bias and dropout multipliers as `T` values, checked against the geometry.
-    fn sides<T: Real>(
+    /// Runs `f` on the bias and dropout multipliers as `T` values, read in place and checked
+    /// against the geometry.
+    fn with_sides<T: Real, R>(
         &self,
         g: Geometry,
         pick: fn(&CpuStorage) -> Option<&[T]>,
-    ) -> candle_core::Result<(Vec<T>, Option<Vec<T>>)> {
+        f: impl FnOnce(&[T], Option<&[T]>) -> R,
+    ) -> candle_core::Result<R> {
         let (storage, layout) = self.bias.storage_and_layout();
         let bias = side(&storage, layout, g.batch * g.tokens, "bias", pick)?;
-        let keep = match &self.keep {
+        match &self.keep {
             Some(m) => {
                 let (storage, layout) = m.storage_and_layout();
                 let len = g.tasks() * g.tokens * g.tokens;
-                Some(side(&storage, layout, len, "dropout mask", pick)?)
+                Ok(f(
+                    bias,
+                    Some(side(&storage, layout, len, "dropout mask", pick)?),
+                ))
             }
-            None => None,
-        };
-        Ok((bias, keep))
+            None => Ok(f(bias, None)),
+        }
     }
 }
 
@@ -429,13 +438,11 @@ impl CustomOp3 for Attention {
         let out = match s1 {
             CpuStorage::F32(_) => {
                 let ops = operands((s1, l1), (s2, l2), (s3, l3), f32s)?;
-                let (bias, keep) = self.sides(g, f32s)?;
-                CpuStorage::F32(forward(ops, &bias, keep.as_deref(), g))
+                CpuStorage::F32(self.with_sides(g, f32s, |bias, keep| forward(ops, bias, keep, g))?)
             }
             CpuStorage::F64(_) => {
                 let ops = operands((s1, l1), (s2, l2), (s3, l3), f64s)?;
-                let (bias, keep) = self.sides(g, f64s)?;
-                CpuStorage::F64(forward(ops, &bias, keep.as_deref(), g))
+                CpuStorage::F64(self.with_sides(g, f64s, |bias, keep| forward(ops, bias, keep, g))?)
             }
             other => bail!(
                 "bali-attention supports f32 and f64, not {:?}",
@@ -477,15 +484,13 @@ impl CustomOp3 for Attention {
             CpuStorage::F32(_) => {
                 let ops = operands((sq, lq), (sk, lk), (sv, lv), f32s)?;
                 let go = gradient(sg, lg, f32s)?;
-                let (bias, keep) = self.sides(g, f32s)?;
-                backward(ops, go, &bias, keep.as_deref(), g)
+                self.with_sides(g, f32s, |bias, keep| backward(ops, go, bias, keep, g))?
                     .map(|x| Tensor::from_vec(x, shape.clone(), &device))
             }
             CpuStorage::F64(_) => {
                 let ops = operands((sq, lq), (sk, lk), (sv, lv), f64s)?;
                 let go = gradient(sg, lg, f64s)?;
-                let (bias, keep) = self.sides(g, f64s)?;
-                backward(ops, go, &bias, keep.as_deref(), g)
+                self.with_sides(g, f64s, |bias, keep| backward(ops, go, bias, keep, g))?
                     .map(|x| Tensor::from_vec(x, shape.clone(), &device))
             }
             other => bail!(

@@ -57,6 +57,15 @@ pub fn layer_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, eps: f64) -> Result
         .apply_op3(&gamma.contiguous()?, &beta.contiguous()?, LayerNorm { eps })?)
 }
 
+/// `x * keep + residual` (dropout multipliers `keep` of `x`'s shape; they get no gradient).
+pub fn dropout_add(x: &Tensor, residual: &Tensor, keep: &Tensor) -> Result<Tensor> {
+    Ok(x.contiguous()?.apply_op3(
+        &residual.contiguous()?,
+        &keep.contiguous()?.detach(),
+        DropoutAdd,
+    )?)
+}
+
 /// GELU, exact (`erf`) or with the tanh approximation.
 pub fn gelu(x: &Tensor, tanh: bool) -> Result<Tensor> {
     Ok(x.contiguous()?.apply_op1(Gelu { tanh })?)
@@ -804,6 +813,78 @@ impl CustomOp2 for BatchedMatmul {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Dropout and residual
+
+/// `x * keep + residual`: a sublayer's output after dropout (the multipliers `keep`, 0 or
+/// `1 / (1 - p)`), added to the sublayer's input. One node instead of two, so the backward
+/// pass allocates, zeroes and accumulates one gradient fewer of the hidden states' size.
+struct DropoutAdd;
+
+fn dropout_add_values<T: Real>(x: &[T], r: &[T], keep: &[T]) -> Vec<T> {
+    let mut out = vec![T::of(0.0); x.len()];
+    out.par_chunks_mut(ELEMENTS_PER_TASK)
+        .zip(x.par_chunks(ELEMENTS_PER_TASK))
+        .zip(r.par_chunks(ELEMENTS_PER_TASK))
+        .zip(keep.par_chunks(ELEMENTS_PER_TASK))
+        .for_each(|(((o, x), r), k)| {
+            for (((o, &x), &r), &k) in o.iter_mut().zip(x).zip(r).zip(k) {
+                *o = x * k + r;
+            }
+        });
+    out
+}
+
+impl CustomOp3 for DropoutAdd {
+    fn name(&self) -> &'static str {
+        "bali-dropout-add"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        if l2.dims() != l1.dims() || l3.dims() != l1.dims() {
+            bail!(
+                "{}: x {:?}, residual {:?} and multipliers {:?} differ",
+                self.name(),
+                l1.dims(),
+                l2.dims(),
+                l3.dims()
+            );
+        }
+        dispatch3!(
+            s1,
+            l1,
+            s2,
+            l2,
+            s3,
+            l3,
+            l1.shape().clone(),
+            self.name(),
+            |x, r, keep| { dropout_add_values(x, r, keep) }
+        )
+    }
+
+    fn bwd(
+        &self,
+        _x: &Tensor,
+        _residual: &Tensor,
+        keep: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let grad = grad.detach();
+        let dx = grad.clone().mul(keep)?;
+        Ok((Some(dx), Some(grad), None))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Layer norm
 
 struct LayerNorm {
@@ -1303,6 +1384,26 @@ mod tests {
             54,
         )?;
         assert!(lin.max_error < 1e-7, "linear {lin:?}");
+        // Dropout and residual: the multipliers (0 or 1 / (1 - p)) get no gradient.
+        let residual = Var::from_tensor(&random(&[6, 9], 15, 1.0)?)?;
+        let keep = random(&[6, 9], 16, 1.0)?
+            .ge(0.0)?
+            .to_dtype(DType::F64)?
+            .affine(1.25, 0.0)?;
+        let da = check(
+            &[x.clone(), residual.clone()],
+            || weighted(dropout_add(x.as_tensor(), residual.as_tensor(), &keep)?),
+            1e-6,
+            54,
+        )?;
+        assert!(da.max_error < 1e-7, "dropout add {da:?}");
+        let composed = x.as_tensor().mul(&keep)?.add(residual.as_tensor())?;
+        assert!(
+            max_diff(
+                &dropout_add(x.as_tensor(), residual.as_tensor(), &keep)?,
+                &composed
+            )? < 1e-15
+        );
         for tanh in [false, true] {
             let g = check(
                 std::slice::from_ref(&x),
