@@ -13,6 +13,7 @@
 
 pub mod embed;
 pub mod engine;
+pub mod flops;
 pub mod graph;
 pub mod linking;
 pub mod peer;

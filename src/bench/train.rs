@@ -53,6 +53,7 @@ use crate::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, Lo
 use crate::train::optim::{AdamW, OptimConfig};
 use crate::train::rng::TrainRng;
 
+use super::flops::{peak, Peak, StepFlops, ADAMW_FLOPS_PER_PARAMETER};
 use super::median;
 use super::peer::{PeerOutcome, TorchPeer};
 use super::process::{peak_rss, reset_peak_rss, Stopwatch};
@@ -228,6 +229,10 @@ pub struct TrainBenchReport {
     pub torch: PeerOutcome<TorchRun>,
     /// Our tokens/s over PyTorch's (target: at least 1).
     pub ours_over_torch: Option<f64>,
+    /// The step's floating-point work per phase, counted once from the shapes.
+    pub flops: StepFlops,
+    /// The machine's fp32 peak on the step's threads.
+    pub peak: Peak,
 }
 
 /// The step's batches, as the peer reads them (one JSON object per file).
@@ -527,6 +532,7 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
         .build()
         .map_err(|e| BaliError::Internal(format!("cannot start the benchmark's threads: {e}")))?;
     let (ours, parameters, peak_rss_bytes) = pool.install(|| our_steps(options, &batches))?;
+    let peak = pool.install(|| peak(options.threads));
 
     let torch = if options.peers {
         run_torch(options, &batches)
@@ -536,6 +542,7 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
         }
     };
     let timed = &batches[options.warmup..];
+    let flops = StepFlops::of(&config, timed, parameters);
     let first = &batches[0];
     let per_step = |f: &dyn Fn(&HostBatch) -> usize| {
         timed.iter().map(f).sum::<usize>() as f64 / timed.len().max(1) as f64
@@ -568,6 +575,8 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
         ours,
         peak_rss_bytes,
         torch,
+        flops,
+        peak,
     })
 }
 
@@ -715,6 +724,62 @@ fn figures_row(name: &str, f: &StepFigures, rss: Option<u64>, reference: f64) ->
     ]
 }
 
+impl TrainBenchReport {
+    /// Each side's GFLOP/s per phase (the counted work over its median phase time) and its
+    /// share of gemm's best on this machine.
+    fn write_gflops(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = &self.flops;
+        writeln!(
+            f,
+            "work per step, counted once from the shapes: forward {:.1} GFLOP (the encoder's \
+             dense layers and attention over sentences and names, the MLM head), backward {:.1} \
+             (twice forward), AdamW {:.2} ({} per parameter); the graph encoder and element-wise \
+             work are not counted",
+            w.forward / 1e9,
+            w.backward / 1e9,
+            w.optimizer / 1e9,
+            ADAMW_FLOPS_PER_PARAMETER
+        )?;
+        let p = &self.peak;
+        writeln!(
+            f,
+            "peak: gemm's best on one 2048^3 product on {} threads here {:.0} GFLOP/s{}",
+            self.threads,
+            p.gemm_gflops,
+            match (&p.nominal_gflops, &p.nominal_formula) {
+                (Some(g), Some(formula)) =>
+                    format!("; nominal {g:.0} ({formula}; turbo clocks run above it)"),
+                _ => String::new(),
+            }
+        )?;
+        let mut table = Table::new(&[
+            "GFLOP/s (share of gemm's best)",
+            "forward",
+            "backward",
+            "AdamW",
+            "step",
+        ]);
+        let row = |name: &str, s: &StepFigures| {
+            let cell = |work: f64, secs: f64| {
+                let g = work / secs / 1e9;
+                format!("{g:.0} ({:.0}%)", 100.0 * g / p.gemm_gflops)
+            };
+            vec![
+                name.to_string(),
+                cell(w.forward, s.forward_s),
+                cell(w.backward, s.backward_s),
+                format!("{:.1}", w.optimizer / s.optimizer_s / 1e9),
+                cell(w.forward + w.backward + w.optimizer, s.step_s),
+            ]
+        };
+        table.row(row("bali (candle)", &self.ours));
+        if let Some(t) = self.torch.ran() {
+            table.row(row("PyTorch", &t.figures));
+        }
+        write!(f, "{table}")
+    }
+}
+
 impl fmt::Display for TrainBenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -812,6 +877,7 @@ impl fmt::Display for TrainBenchReport {
                 )?;
             }
         }
+        self.write_gflops(f)?;
         if let Some(ratio) = self.ours_over_torch {
             writeln!(
                 f,
