@@ -1,7 +1,7 @@
-//! Fused CPU kernels, with their backward passes, for the three element-wise hot spots of a
-//! BERT training step: softmax over the last dimension, layer norm, and GELU; the dense layer
-//! `x W^T + b` as one op; and multi-head self-attention as one op ([`attention`], its own
-//! module).
+//! Fused CPU kernels, with their backward passes, for the element-wise hot spots of a BERT
+//! training step: softmax over the last dimension, layer norm, GELU, and dropout joined with
+//! the residual sum; the dense layer `x W^T + b` as one op; and multi-head self-attention as one
+//! op ([`attention`], its own module).
 //!
 //! Written as candle ops composed from primitives, each of these costs 5 to 15 passes over its
 //! tensor forward and as many again backward (candle's GELU backward alone is a dozen ops, with
@@ -16,8 +16,9 @@
 //! output's size, one of the input's, and the weight's twice, once through the transposed
 //! view as a strided addition. As one op its backward is three products (`dx = g W`,
 //! `dW = g^T x`, already in the weight's layout, `db` = column sums of `g`) and one
-//! accumulation per input. The forward product is candle's own CPU matmul, so outputs are
-//! unchanged to the bit.
+//! accumulation per input. Its products are the gemm calls candle's CPU matmul makes (split
+//! over the threads, `dst = lhs rhs` without reading `dst`), so outputs equal candle's to the
+//! bit (tested), without candle's zeroing of each output first.
 //!
 //! Only CPU tensors of `F32`/`F64` take these kernels; [`super::ops`] sends everything else
 //! (CUDA, half precision) to the composed, differentiable candle ops. Both paths are checked
