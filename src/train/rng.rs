@@ -144,34 +144,39 @@ impl TrainRng {
         out
     }
 
-    /// Inverted dropout of `xs` with drop probability `p`: each element is zeroed with
-    /// probability `p` and the survivors are scaled by `1 / (1 - p)`, as `torch.nn.Dropout`
-    /// does in training mode. The mask is a constant of the graph, so gradients flow through
-    /// the kept elements only.
-    pub fn dropout(&mut self, xs: &Tensor, p: f64) -> Result<Tensor> {
+    /// The multipliers of inverted dropout for a tensor of `shape`, in `like`'s dtype and on
+    /// its device: [`Self::dropout_multipliers`] drawn on the host (so CPU and GPU runs of
+    /// one seed draw the same masks); `None` when `p` is 0.
+    pub fn dropout_mask(
+        &mut self,
+        shape: &[usize],
+        p: f64,
+        like: &Tensor,
+    ) -> Result<Option<Tensor>> {
         if !(0.0..1.0).contains(&p) {
             return Err(BaliError::Internal(format!(
                 "dropout probability {p} is outside [0, 1)"
             )));
         }
         if p == 0.0 {
-            return Ok(xs.clone());
+            return Ok(None);
         }
-        let keep = 1.0 - p;
-        let scale = 1.0 / keep;
-        let mask: Vec<f32> = (0..xs.elem_count())
-            .map(|_| {
-                if self.inner.random_bool(keep) {
-                    scale as f32
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mask = Tensor::from_vec(mask, xs.shape(), &Device::Cpu)?
-            .to_dtype(xs.dtype())?
-            .to_device(xs.device())?;
-        Ok(xs.mul(&mask)?)
+        let mask = self.dropout_multipliers(shape.iter().product(), p);
+        let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?
+            .to_dtype(like.dtype())?
+            .to_device(like.device())?;
+        Ok(Some(mask))
+    }
+
+    /// Inverted dropout of `xs` with drop probability `p`: each element is zeroed with
+    /// probability `p` and the survivors are scaled by `1 / (1 - p)`, as `torch.nn.Dropout`
+    /// does in training mode. The mask ([`Self::dropout_mask`]) is a constant of the graph, so
+    /// gradients flow through the kept elements only.
+    pub fn dropout(&mut self, xs: &Tensor, p: f64) -> Result<Tensor> {
+        match self.dropout_mask(xs.dims(), p, xs)? {
+            Some(mask) => Ok(xs.mul(&mask)?),
+            None => Ok(xs.clone()),
+        }
     }
 }
 

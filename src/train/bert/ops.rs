@@ -28,15 +28,18 @@ pub enum Mode<'r> {
 }
 
 impl Mode<'_> {
-    /// Applies dropout with probability `p` in training mode; the identity otherwise.
+    /// Applies inverted dropout with probability `p` in training mode ([`TrainRng::dropout`]:
+    /// the mask is drawn on the host, one `u32` per element compared with `p * 2^32`, so it
+    /// replays on any device, where candle's `ops::dropout` draws from an unseeded thread RNG);
+    /// the identity otherwise.
     pub fn dropout(&mut self, x: &Tensor, p: f64) -> Result<Tensor> {
         match self {
             Mode::Eval => Ok(x.clone()),
-            Mode::Train(rng) => dropout(x, p, rng),
+            Mode::Train(rng) => rng.dropout(x, p),
         }
     }
 
-    /// The multipliers [`dropout`] would apply to a tensor of `shape` (with `like`'s dtype and
+    /// The multipliers [`Mode::dropout`] would apply to a tensor of `shape` (with `like`'s dtype and
     /// device), drawn from the stream as it draws them; `None` in evaluation or when `p` is 0.
     pub fn dropout_mask(
         &mut self,
@@ -46,44 +49,9 @@ impl Mode<'_> {
     ) -> Result<Option<Tensor>> {
         match self {
             Mode::Eval => Ok(None),
-            Mode::Train(rng) => dropout_mask(shape, p, like, rng),
+            Mode::Train(rng) => rng.dropout_mask(shape, p, like),
         }
     }
-}
-
-/// Inverted dropout: zeroes each element with probability `p` and scales the rest by
-/// `1 / (1 - p)`, so the expected value is unchanged and evaluation needs no rescaling.
-///
-/// The mask is drawn on the host from `rng` (one `u32` per element, compared with
-/// `p * 2^32`), which makes it reproducible on any device; candle's own `ops::dropout` draws
-/// from an unseeded thread RNG and cannot be replayed.
-pub fn dropout(x: &Tensor, p: f64, rng: &mut TrainRng) -> Result<Tensor> {
-    match dropout_mask(x.dims(), p, x, rng)? {
-        Some(mask) => Ok(x.mul(&mask)?),
-        None => Ok(x.clone()),
-    }
-}
-
-/// The multipliers of [`dropout`] for a tensor of `shape`: 0 with probability `p`, `1 / (1 -
-/// p)` otherwise ([`TrainRng::dropout_multipliers`]), in `like`'s dtype and on its device;
-/// `None` when `p` is 0.
-fn dropout_mask(
-    shape: &[usize],
-    p: f64,
-    like: &Tensor,
-    rng: &mut TrainRng,
-) -> Result<Option<Tensor>> {
-    if !(0.0..1.0).contains(&p) {
-        return Err(BaliError::Internal(format!(
-            "dropout probability {p} is outside [0, 1)"
-        )));
-    }
-    if p == 0.0 {
-        return Ok(None);
-    }
-    let mask = rng.dropout_multipliers(shape.iter().product(), p);
-    let mask = Tensor::from_vec(mask, shape, like.device())?.to_dtype(like.dtype())?;
-    Ok(Some(mask))
 }
 
 /// `dropout(x) + residual`, a sublayer's output joining the residual stream: in training the
@@ -350,7 +318,7 @@ mod tests {
         let dev = Device::Cpu;
         let x = Tensor::ones((200, 500), DType::F32, &dev)?;
         let mut rng = TrainRng::new(29);
-        let first: Vec<f32> = dropout(&x, 0.1, &mut rng)?.flatten_all()?.to_vec1()?;
+        let first: Vec<f32> = rng.dropout(&x, 0.1)?.flatten_all()?.to_vec1()?;
         let zeros = first.iter().filter(|v| **v == 0.0).count() as f64 / first.len() as f64;
         // 100k Bernoulli(0.1) draws: the standard error of the rate is below 0.001.
         assert!((zeros - 0.1).abs() < 0.005, "dropped share {zeros}");
@@ -359,8 +327,8 @@ mod tests {
 
         // A stream restored to the same position gives the same mask; the next draw differs.
         let mut restored = TrainRng::from_state(&rng.state())?;
-        let second: Vec<f32> = dropout(&x, 0.1, &mut rng)?.flatten_all()?.to_vec1()?;
-        let replay: Vec<f32> = dropout(&x, 0.1, &mut restored)?.flatten_all()?.to_vec1()?;
+        let second: Vec<f32> = rng.dropout(&x, 0.1)?.flatten_all()?.to_vec1()?;
+        let replay: Vec<f32> = restored.dropout(&x, 0.1)?.flatten_all()?.to_vec1()?;
         assert_eq!(second, replay);
         assert_ne!(first, second);
 

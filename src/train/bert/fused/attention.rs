@@ -13,7 +13,7 @@
 //! tasks over the threads.
 //!
 //! The dropout multipliers `keep` (0 or `1 / (1 - p)`) are drawn by the caller from the
-//! training stream exactly as [`super::super::ops::dropout`] draws them, so the fused and the
+//! training stream exactly as [`crate::train::rng::TrainRng::dropout`] draws them, so the fused and the
 //! composed paths apply the same masks.
 
 use candle_core::backend::BackendStorage;
