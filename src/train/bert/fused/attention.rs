@@ -13,8 +13,8 @@
 //! tasks over the threads.
 //!
 //! The dropout multipliers `keep` (0 or `1 / (1 - p)`) are drawn by the caller from the
-//! training stream exactly as [`crate::train::rng::TrainRng::dropout`] draws them, so the fused and the
-//! composed paths apply the same masks.
+//! training stream exactly as [`crate::train::rng::TrainRng::dropout`] draws them, so the fused
+//! and the composed paths apply the same masks.
 
 use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor};
@@ -64,6 +64,14 @@ pub fn attention(
     keep: Option<&Tensor>,
 ) -> Result<Tensor> {
     let (batch, tokens) = bias.dims2()?;
+    let (rows, width) = q.dims2()?;
+    if rows != batch * tokens || heads == 0 || width % heads != 0 {
+        return Err(crate::error::BaliError::Internal(format!(
+            "attention over {:?} with {heads} heads and a bias of {:?}",
+            q.dims(),
+            bias.dims()
+        )));
+    }
     let op = Attention {
         bias: bias.contiguous()?.detach(),
         keep: keep
@@ -73,14 +81,6 @@ pub fn attention(
         heads,
         scale,
     };
-    let (rows, width) = q.dims2()?;
-    if rows != batch * tokens || heads == 0 || width % heads != 0 {
-        return Err(crate::error::BaliError::Internal(format!(
-            "attention over {:?} with {heads} heads and a bias of {:?}",
-            q.dims(),
-            bias.dims()
-        )));
-    }
     Ok(q.contiguous()?
         .apply_op3(&k.contiguous()?, &v.contiguous()?, op)?)
 }
@@ -94,6 +94,19 @@ struct Attention {
 }
 
 /// The CPU values of a side input (bias, dropout multipliers), checked for dtype and size.
+/// The contiguous values of `what` as `T`, the float type `pick` selects (that of q).
+fn typed<'a, T: Real>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    what: &str,
+    pick: fn(&CpuStorage) -> Option<&[T]>,
+) -> candle_core::Result<&'a [T]> {
+    match pick(s) {
+        Some(all) => slice(all, l, "bali-attention"),
+        None => bail!("bali-attention: the {what} has another dtype than q"),
+    }
+}
+
 fn side<'a, T: Real>(
     storage: &'a Storage,
     layout: &Layout,
@@ -104,10 +117,7 @@ fn side<'a, T: Real>(
     let Storage::Cpu(cpu) = storage else {
         bail!("bali-attention: the {what} is not on the CPU");
     };
-    let Some(all) = pick(cpu) else {
-        bail!("bali-attention: the {what} has another dtype than the scores");
-    };
-    let values = slice(all, layout, "bali-attention")?;
+    let values = typed(cpu, layout, what, pick)?;
     if values.len() != len {
         bail!(
             "bali-attention: the {what} has {} values, not {len}",
@@ -399,24 +409,9 @@ fn operands<'a, T: Real>(
                 l.dims()
             );
         }
-        let Some(all) = pick(s) else {
-            bail!("bali-attention supports f32 and f64 inputs of one dtype");
-        };
-        out.push(slice(all, l, "bali-attention")?);
+        out.push(typed(s, l, "q, k and v", pick)?);
     }
     Ok((out[0], out[1], out[2]))
-}
-
-/// The context's gradient as a slice of the operands' float type.
-fn gradient<'a, T: Real>(
-    s: &'a CpuStorage,
-    l: &Layout,
-    pick: fn(&CpuStorage) -> Option<&[T]>,
-) -> candle_core::Result<&'a [T]> {
-    match pick(s) {
-        Some(all) => slice(all, l, "bali-attention"),
-        None => bail!("bali-attention: the gradient has another dtype than q, k and v"),
-    }
 }
 
 impl CustomOp3 for Attention {
@@ -483,13 +478,13 @@ impl CustomOp3 for Attention {
         let [dq, dk, dv] = match sq {
             CpuStorage::F32(_) => {
                 let ops = operands((sq, lq), (sk, lk), (sv, lv), f32s)?;
-                let go = gradient(sg, lg, f32s)?;
+                let go = typed(sg, lg, "gradient", f32s)?;
                 self.with_sides(g, f32s, |bias, keep| backward(ops, go, bias, keep, g))?
                     .map(|x| Tensor::from_vec(x, shape.clone(), &device))
             }
             CpuStorage::F64(_) => {
                 let ops = operands((sq, lq), (sk, lk), (sv, lv), f64s)?;
-                let go = gradient(sg, lg, f64s)?;
+                let go = typed(sg, lg, "gradient", f64s)?;
                 self.with_sides(g, f64s, |bias, keep| backward(ops, go, bias, keep, g))?
                     .map(|x| Tensor::from_vec(x, shape.clone(), &device))
             }
@@ -505,28 +500,12 @@ impl CustomOp3 for Attention {
 #[cfg(test)]
 mod tests {
     use candle_core::{DType, Device, Tensor, Var};
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
 
+    use super::super::tests::{max_diff, random};
     use super::attention;
     use crate::error::Result;
     use crate::train::bert::ops::{attention_bias, composed_attention, Mode};
     use crate::train::gradcheck::check;
-
-    fn random(shape: &[usize], seed: u64, scale: f64) -> Result<Tensor> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let n: usize = shape.iter().product();
-        let v: Vec<f64> = (0..n).map(|_| rng.random_range(-scale..scale)).collect();
-        Ok(Tensor::from_vec(v, shape, &Device::Cpu)?)
-    }
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
-        Ok(a.sub(b)?
-            .abs()?
-            .max_all()?
-            .to_dtype(DType::F64)?
-            .to_scalar()?)
-    }
 
     /// Two sentences of 5 tokens, the first with 2 padded, 3 heads of 2 columns.
     fn padding_bias(dtype: DType) -> Result<Tensor> {

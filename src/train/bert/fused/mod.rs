@@ -532,23 +532,27 @@ impl CustomOp3 for Linear {
         let dims = (1, rows, input, output);
         let shape = Shape::from((rows, output));
         let name = self.name();
+        // y = x W^T (one product over the threads), then the bias on every row.
+        fn affine<T: Real>(
+            (x, lx): (&[T], &Layout),
+            (w, lwt): (&[T], &Layout),
+            (b, lb): (&[T], &Layout),
+            dims: (usize, usize, usize, usize),
+            name: &str,
+        ) -> candle_core::Result<Vec<T>> {
+            let sx = Strided::matrix(lx, x.len(), name)?;
+            let sw = Strided::matrix(lwt, w.len(), name)?;
+            let mut y = batched_products(x, sx, w, sw, dims);
+            add_bias(&mut y, slice(b, lb, name)?);
+            Ok(y)
+        }
         match (s1, s2, s3) {
             (CpuStorage::F32(x), CpuStorage::F32(w), CpuStorage::F32(b)) => {
-                let (sx, sw) = (
-                    Strided::matrix(l1, x.len(), name)?,
-                    Strided::matrix(&wt, w.len(), name)?,
-                );
-                let mut y = batched_products(x, sx, w, sw, dims);
-                add_bias(&mut y, slice(b, l3, name)?);
+                let y = affine((x, l1), (w, &wt), (b, l3), dims, name)?;
                 Ok((CpuStorage::F32(y), shape))
             }
             (CpuStorage::F64(x), CpuStorage::F64(w), CpuStorage::F64(b)) => {
-                let (sx, sw) = (
-                    Strided::matrix(l1, x.len(), name)?,
-                    Strided::matrix(&wt, w.len(), name)?,
-                );
-                let mut y = batched_products(x, sx, w, sw, dims);
-                add_bias(&mut y, slice(b, l3, name)?);
+                let y = affine((x, l1), (w, &wt), (b, l3), dims, name)?;
                 Ok((CpuStorage::F64(y), shape))
             }
             _ => bail!("{name} supports f32 and f64 inputs of one dtype"),
@@ -1197,14 +1201,16 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
-    fn random(shape: &[usize], seed: u64, scale: f64) -> Result<Tensor> {
+    /// A tensor of `shape` drawn uniformly from `[-scale, scale)` (also the attention tests').
+    pub(super) fn random(shape: &[usize], seed: u64, scale: f64) -> Result<Tensor> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let n: usize = shape.iter().product();
         let v: Vec<f64> = (0..n).map(|_| rng.random_range(-scale..scale)).collect();
         Ok(Tensor::from_vec(v, shape, &Device::Cpu)?)
     }
 
-    fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
+    /// The largest absolute difference of two tensors.
+    pub(super) fn max_diff(a: &Tensor, b: &Tensor) -> Result<f64> {
         Ok(a.sub(b)?
             .abs()?
             .max_all()?
