@@ -314,11 +314,7 @@ fn bad_input_fails_the_run_with_file_and_position() {
     let report = last_report(&wd);
     assert_eq!(report["status"], "failed");
     // The good file's partition is committed or cleanly absent; the bad one is not committed.
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(wd.join("articles/_manifest.json"))
-            .unwrap_or_else(|_| "{\"partitions\":{}}".into()),
-    )
-    .expect("manifest");
+    let manifest = committed(&wd, "articles");
     assert!(manifest["partitions"].get("pubmed26n0002").is_none());
     // With skip, the same input runs and the bad record is counted.
     bali()
@@ -376,15 +372,11 @@ fn a_killed_run_leaves_no_partition_that_looks_complete() {
     std::thread::sleep(Duration::from_millis(200));
     child.kill().expect("kill -9");
     child.wait().expect("wait");
-    let manifest = wd.join("articles/_manifest.json");
-    if manifest.exists() {
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&manifest).expect("read")).expect("json");
-        assert!(
-            m["partitions"].as_object().is_none_or(|p| p.is_empty()),
-            "a partition was committed by a run killed mid-write: {m}"
-        );
-    }
+    let m = committed(&wd, "articles");
+    assert!(
+        m["partitions"].as_object().is_none_or(|p| p.is_empty()),
+        "a partition was committed by a run killed mid-write: {m}"
+    );
     // Nothing in the table folders; SQL sees no rows.
     bali()
         .args(["status"])

@@ -49,23 +49,33 @@ fn pyarrow_and_duckdb_read_every_stage() {
     let (_dir, wd) = sample_run();
     let expected_mentions = sql_value(&wd, "SELECT count(*) FROM mentions");
     let expected_samples = sql_value(&wd, "SELECT count(*) FROM samples");
+    // The committed files, as the commit log names them.
+    let files = |stage: &str| -> Vec<String> {
+        let m = committed(&wd, stage);
+        let parts = m["partitions"].as_object().expect("partitions");
+        parts
+            .values()
+            .map(|p| {
+                let rel = p["files"][stage]["path"].as_str().expect("path");
+                wd.join(stage).join(rel).display().to_string()
+            })
+            .collect()
+    };
     let code = format!(
         r#"
-import glob, json, pyarrow.parquet as pq, duckdb
-wd = {wd:?}
-m = json.load(open(wd + "/mentions/_manifest.json"))
-files = [wd + "/mentions/" + p["files"]["mentions"]["path"] for p in m["partitions"].values()]
+import json, pyarrow.parquet as pq, duckdb
+files = json.loads({mentions:?})
 t = pq.read_table(files)
 print(t.num_rows)
 print(t.schema.field("surface").metadata[b"description"].decode())
-s = json.load(open(wd + "/samples/_manifest.json"))
-sfiles = [wd + "/samples/" + p["files"]["samples"]["path"] for p in s["partitions"].values()]
+sfiles = json.loads({samples:?})
 con = duckdb.connect()
 print(con.execute("SELECT count(*) FROM read_parquet(?)", [sfiles]).fetchone()[0])
 print(con.execute("SELECT max(len(input_ids)) FROM read_parquet(?)", [sfiles]).fetchone()[0])
 print(con.execute("SELECT count(*) FROM read_parquet(?) WHERE len(mentions) > 0", [sfiles]).fetchone()[0])
 "#,
-        wd = wd.display().to_string()
+        mentions = serde_json::to_string(&files("mentions")).expect("json"),
+        samples = serde_json::to_string(&files("samples")).expect("json"),
     );
     let Some(out) = python(&code) else { return };
     let lines: Vec<&str> = out.lines().collect();

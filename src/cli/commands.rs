@@ -199,7 +199,7 @@ fn run_command(
 
 /// `out/sample/articles` -> (store out/sample, Some(articles)); `out/sample` -> (store, None).
 fn split_stage_path(path: &Path) -> Result<(Store, Option<String>)> {
-    if path.join(crate::store::MANIFEST_FILE).is_file() {
+    if crate::store::is_stage_dir(path) {
         let stage = path
             .file_name()
             .map(|s| s.to_string_lossy().to_string())

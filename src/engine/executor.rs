@@ -26,7 +26,7 @@ use super::stage::InputMode;
 use super::state::{natural_cmp, plan_state, StageState};
 use crate::error::{BaliError, Result};
 use crate::spec::Plan;
-use crate::store::{FileHashCache, Manifest, PartitionRecord, PartitionWriter, Store};
+use crate::store::{FileHashCache, LogEntry, Manifest, PartitionRecord, PartitionWriter, Store};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -276,6 +276,18 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
             }
         }
         stages.push(report);
+    }
+    // A checkpoint of every log this run appended to, so that the next run reads one object per
+    // stage. Best effort: without it, reads fold the entries instead.
+    for report in &stages {
+        if report.partitions_run + report.partitions_removed > 0 {
+            if let Err(e) = store.stage(&report.stage).compact() {
+                tracing::warn!(
+                    "could not checkpoint the commit log of {}: {e}",
+                    report.stage
+                );
+            }
+        }
     }
     let interrupted = shared.cancel.interrupted();
     let status = match (&error, interrupted) {
@@ -651,8 +663,10 @@ fn run_partition(
     let bytes = record.files.values().map(|f| f.bytes).sum();
     {
         let mut manifest = shared.manifest(i);
+        let mut entry = LogEntry::for_manifest(&manifest);
+        entry.put.insert(part.key.clone(), record.clone());
+        stage_store.commit(&entry)?;
         let old = manifest.partitions.insert(part.key.clone(), record);
-        stage_store.write_manifest(&manifest)?;
         if let Some(old) = old {
             delete_superseded(&stage_store, &old, manifest.partitions.get(&part.key));
         }
@@ -721,11 +735,13 @@ fn remove_partitions(shared: &Shared<'_>, i: usize, keys: &[String]) -> Result<(
     let stage = &shared.plan.stages[i];
     let stage_store = shared.store.stage(&stage.name);
     let mut manifest = shared.manifest(i);
+    let mut entry = LogEntry::for_manifest(&manifest);
+    entry.remove = keys.to_vec();
+    stage_store.commit(&entry)?;
     let removed: Vec<PartitionRecord> = keys
         .iter()
         .filter_map(|k| manifest.partitions.remove(k))
         .collect();
-    stage_store.write_manifest(&manifest)?;
     for old in &removed {
         delete_superseded(&stage_store, old, None);
     }

@@ -271,3 +271,54 @@ fn only_runs_the_named_stage_and_what_it_needs() -> Result<()> {
     assert!(store.stage("total").manifest()?.is_none());
     Ok(())
 }
+
+#[test]
+fn a_workdir_from_before_the_commit_log_is_read_and_carried_over() -> Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| BaliError::io("tempdir", e))?;
+    let p = plan(dir.path(), CHAIN, &[])?;
+    run_ok(&p)?;
+    // Rewrite the workdir the way older bali left it: one `_manifest.json` per stage.
+    let store = crate::store::Store::open(dir.path())?;
+    for name in ["nums", "plus", "total"] {
+        let st = store.stage(name);
+        let m = st
+            .manifest()?
+            .ok_or_else(|| BaliError::Internal("committed".into()))?;
+        let legacy = st.dir().join(crate::store::MANIFEST_FILE);
+        std::fs::write(&legacy, serde_json::to_vec(&m)?).map_err(|e| BaliError::io(&legacy, e))?;
+        let log = st.dir().join(crate::store::log::LOG_DIR);
+        std::fs::remove_dir_all(&log).map_err(|e| BaliError::io(&log, e))?;
+    }
+    assert_eq!(store.stage_names()?, ["nums", "plus", "total"]);
+    // Everything is fresh; a changed option re-runs from `plus` and moves those stages onto
+    // the log, keeping the partitions that did not change.
+    let r = run_ok(&p)?;
+    assert_eq!(stage(&r, "nums").partitions_run, 0);
+    assert_eq!(stage(&r, "total").partitions_run, 0);
+    let p2 = plan(dir.path(), CHAIN, &["plus.add=2"])?;
+    let r = run_ok(&p2)?;
+    assert_eq!(stage(&r, "plus").partitions_run, 3);
+    assert_eq!(sum_of(dir.path())?, 3 * (66 + 24));
+    for name in ["plus", "total"] {
+        let st = store.stage(name);
+        assert!(
+            !st.dir().join(crate::store::MANIFEST_FILE).exists(),
+            "{name}"
+        );
+        assert!(st.dir().join(crate::store::log::LOG_DIR).is_dir(), "{name}");
+    }
+    assert!(store
+        .stage("nums")
+        .dir()
+        .join(crate::store::MANIFEST_FILE)
+        .exists());
+    assert_eq!(
+        run_ok(&p2)?
+            .stages
+            .iter()
+            .map(|s| s.partitions_run)
+            .sum::<usize>(),
+        0
+    );
+    Ok(())
+}

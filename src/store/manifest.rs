@@ -1,14 +1,9 @@
 //! The stage manifest: the list of committed partitions and how each was made.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-use crate::error::{BaliError, IoResultExt, Result};
 
 /// Version of the manifest file format itself.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -156,45 +151,6 @@ impl Manifest {
             outputs,
             partitions: BTreeMap::new(),
         }
-    }
-
-    /// Reads a manifest; `Ok(None)` when the file does not exist.
-    pub fn read(path: &Path) -> Result<Option<Manifest>> {
-        let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(BaliError::io(path, e)),
-        };
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| BaliError::Store {
-            path: path.to_path_buf(),
-            reason: format!("unreadable manifest ({e}); delete the stage folder to rebuild it"),
-        })?;
-        if m.manifest_format > MANIFEST_FORMAT {
-            return Err(BaliError::Store {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "manifest format {} is newer than this bali understands ({MANIFEST_FORMAT})",
-                    m.manifest_format
-                ),
-            });
-        }
-        Ok(Some(m))
-    }
-
-    /// Writes the manifest to a temporary file, syncs it, and renames it over `path`.
-    pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self)?;
-        {
-            let mut f = File::create(&tmp).at(&tmp)?;
-            f.write_all(text.as_bytes()).at(&tmp)?;
-            f.sync_all().at(&tmp)?;
-        }
-        fs::rename(&tmp, path).at(path)?;
-        if let Some(dir) = path.parent() {
-            super::sync_dir(dir)?;
-        }
-        Ok(())
     }
 
     /// Total rows of an output over all partitions.

@@ -7,7 +7,7 @@
 //!   .lock                              held by a running `bali run`
 //!   _runs/<run id>.json                one report per run
 //!   _cache/file_hashes.json            content hashes of input files, keyed by path, size, mtime
-//!   <stage>/_manifest.json             what is committed (see [`Manifest`])
+//!   <stage>/_log/<seq>.json            the stage's commit log (see [`log`]): what is committed
 //!   <stage>/<output>/<key>.<fp>.parquet
 //!   <stage>/_artifacts/<key>.<fp>/     files a partition owns besides tables (an index, a model)
 //!   <stage>/_scratch/<key>.<fp>/       survives a failed run (training checkpoints); removed on commit
@@ -15,12 +15,16 @@
 //! ```
 //!
 //! A partition is committed by finishing its files under `_tmp`, syncing them, renaming them
-//! into place, and then atomically replacing the manifest. A file is part of the table only
-//! once the manifest names it: a crash at any point leaves either the old or the new partition
-//! visible, never a half-written one, and [`StageStore::clean`] removes the debris.
+//! into place, and then creating the next entry of the stage's commit log, which names them.
+//! A file is part of the table only once an entry names it: a crash at any point leaves either
+//! the old or the new partition visible, never a half-written one, and [`StageStore::clean`]
+//! removes the debris. The log never renames or rewrites an object, so the same protocol works
+//! where there is no rename (object storage).
 
 mod fingerprint;
+pub mod log;
 mod manifest;
+pub mod objects;
 mod reader;
 mod writer;
 
@@ -28,14 +32,21 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 pub use fingerprint::{hash_file, FileHashCache, Fingerprinter};
+pub use log::{Appended, CommitLog, LogEntry};
 pub use manifest::{FileRecord, FingerprintInputs, Manifest, PartitionRecord, MANIFEST_FORMAT};
 pub use reader::{read_parquet_files, BatchStream};
 pub use writer::{files_map as writer_files_map, PartitionWriter, WrittenOutput};
 
 use crate::error::{BaliError, IoResultExt, Result};
 
-/// Name of the manifest file in a stage folder.
+/// Name of a stage folder's manifest before the commit log (read as the log's first
+/// checkpoint, and turned into one by the next commit).
 pub const MANIFEST_FILE: &str = "_manifest.json";
+
+/// Whether `dir` is a stage folder: it has a commit log or a manifest from before the log.
+pub fn is_stage_dir(dir: &Path) -> bool {
+    dir.join(log::LOG_DIR).is_dir() || dir.join(MANIFEST_FILE).is_file()
+}
 
 /// A workdir holding the checkpoints of one pipeline.
 #[derive(Debug, Clone)]
@@ -100,7 +111,7 @@ impl Store {
         for entry in fs::read_dir(&self.root).at(&self.root)? {
             let entry = entry.at(&self.root)?;
             let name = entry.file_name().to_string_lossy().to_string();
-            if !name.starts_with(['_', '.']) && entry.path().join(MANIFEST_FILE).is_file() {
+            if !name.starts_with(['_', '.']) && is_stage_dir(&entry.path()) {
                 names.push(name);
             }
         }
@@ -148,15 +159,37 @@ impl StageStore {
         &self.name
     }
 
-    /// Reads the manifest; `None` when the stage has never committed anything.
+    /// What is committed: the commit log folded into a manifest; `None` when the stage has
+    /// never committed anything.
     pub fn manifest(&self) -> Result<Option<Manifest>> {
-        Manifest::read(&self.dir.join(MANIFEST_FILE))
+        if !self.dir.is_dir() {
+            return Ok(None);
+        }
+        Ok(self.log()?.read()?.map(|(_, m)| m))
     }
 
-    /// Atomically replaces the manifest.
-    pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
+    /// Commits `entry` (its partitions, whose files are in place, and its removals) as the
+    /// next entry of the stage's commit log.
+    pub fn commit(&self, entry: &LogEntry) -> Result<Appended> {
         fs::create_dir_all(&self.dir).at(&self.dir)?;
-        manifest.write_atomic(&self.dir.join(MANIFEST_FILE))
+        self.log()?.append(entry)
+    }
+
+    /// Writes a checkpoint of the commit log as it stands (see [`CommitLog::compact`]).
+    pub fn compact(&self) -> Result<()> {
+        if !self.dir.is_dir() {
+            return Ok(());
+        }
+        self.log()?.compact()
+    }
+
+    /// The stage's commit log on the local disk (the folder must exist).
+    fn log(&self) -> Result<CommitLog> {
+        Ok(CommitLog::new(
+            objects::local(&self.dir)?,
+            "",
+            Some(&self.dir),
+        ))
     }
 
     /// Folder for partitions in progress.
@@ -219,7 +252,7 @@ impl StageStore {
             let entry = entry.at(&self.dir)?;
             let name = entry.file_name().to_string_lossy().to_string();
             let path = entry.path();
-            if !path.is_dir() || name == "_tmp" {
+            if !path.is_dir() || name == "_tmp" || name == log::LOG_DIR {
                 continue;
             }
             if name == "_scratch" {

@@ -73,6 +73,19 @@ pub fn last_report(workdir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("report json")
 }
 
+/// What `stage` of `workdir` has committed (its commit log, folded), as JSON: `{"partitions":
+/// {}}` when nothing is.
+pub fn committed(workdir: &Path, stage: &str) -> serde_json::Value {
+    let manifest = bali::store::Store::at(workdir)
+        .stage(stage)
+        .manifest()
+        .unwrap_or_else(|e| panic!("commit log of {stage}: {e}"));
+    match manifest {
+        Some(m) => serde_json::to_value(m).expect("manifest json"),
+        None => serde_json::json!({ "partitions": {} }),
+    }
+}
+
 /// The report entry of `stage`.
 pub fn stage<'a>(report: &'a serde_json::Value, stage: &str) -> &'a serde_json::Value {
     report["stages"]
