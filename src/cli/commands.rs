@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::{Cli, Command, PipelineArgs};
-use crate::engine::{plan_state, run, select_stages, Registry, RunOptions};
+use crate::engine::{
+    plan_state, run, select_stages, shard_prerequisites, Registry, RunOptions, Shard,
+};
 use crate::inspect::{format_batches, inspect_stage, query, render_status, InspectOptions};
 use crate::spec::{load, LoadOptions, Plan};
 use crate::store::{FileHashCache, Store};
@@ -18,16 +20,28 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run {
             pipeline,
-            only,
+            mut only,
             dry_run,
+            shard,
+            shard_prepare,
         } => {
             let plan = load_plan(&pipeline, &registry)?;
+            if shard_prepare {
+                only = shard_prerequisites(&plan, &select_stages(&plan, &only)?);
+                if only.is_empty() {
+                    println!("nothing to prepare: no per-partition stage reads a whole table");
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            let shard = shard
+                .map(|s| Shard::parse(&s, |v| std::env::var(v).ok()))
+                .transpose()?;
             if dry_run {
                 let selected = select_stages(&plan, &only)?;
                 println!("{}", status_text(&plan, &selected, false)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            run_command(&plan, only, cli.progress.into())
+            run_command(&plan, only, shard, cli.progress.into())
         }
         Command::Validate { pipeline } => {
             let plan = load_plan(&pipeline, &registry)?;
@@ -163,6 +177,7 @@ fn status_text(plan: &Plan, selected: &[bool], all: bool) -> Result<String> {
 fn run_command(
     plan: &Plan,
     only: Vec<String>,
+    shard: Option<Shard>,
     progress: crate::engine::ProgressMode,
 ) -> Result<ExitCode> {
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -181,6 +196,7 @@ fn run_command(
     }
     let opts = RunOptions {
         only,
+        shard,
         progress,
         interrupt: Some(interrupt.clone()),
         ..Default::default()

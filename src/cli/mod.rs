@@ -85,6 +85,15 @@ pub enum Command {
         /// Show what would run, and why, without running anything.
         #[arg(long)]
         dry_run: bool,
+        /// Be worker I of N (`I/N`, from 0) of a sharded run: build the per-partition stages'
+        /// partitions whose key hashes to I, nothing else. `N` alone takes I from
+        /// JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or SLURM_ARRAY_TASK_ID.
+        #[arg(long, value_name = "I/N", conflicts_with = "shard_prepare")]
+        shard: Option<String>,
+        /// Build only what the workers of a sharded run read whole (dictionaries, relation
+        /// tables): run once before `--shard`.
+        #[arg(long)]
+        shard_prepare: bool,
     },
     /// Check a pipeline file; report every problem with file:line:column. Runs nothing.
     Validate {

@@ -159,9 +159,17 @@ pub(crate) struct Shared<'p> {
     pub(crate) cancel: Cancel,
     pub(crate) run_id: String,
     pub(crate) read_batch_size: usize,
+    /// This worker's share, in a sharded run.
+    pub(crate) shard: Option<super::shard::Shard>,
 }
 
 impl Shared<'_> {
+    /// Whether this run builds the planned partition `p`: it needs building and, in a sharded
+    /// run, it is this worker's.
+    pub(crate) fn builds(&self, p: &super::state::PartitionPlan) -> bool {
+        p.status.needs_run() && self.shard.is_none_or(|s| s.owns(&p.key))
+    }
+
     pub(crate) fn manifest(&self, stage: usize) -> std::sync::MutexGuard<'_, Manifest> {
         self.manifests[stage]
             .lock()

@@ -22,6 +22,7 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use super::context::{blocked, send, Board, Cancel, Msg, PartitionCtx, Shared, StreamIn};
 use super::progress::{ProgressHub, ProgressMode};
 use super::report::{new_run_id, PartitionReport, RunReport, StageReport};
+use super::shard::Shard;
 use super::stage::InputMode;
 use super::state::{natural_cmp, plan_state, StageState};
 use crate::error::{BaliError, Result};
@@ -41,6 +42,9 @@ pub struct RunOptions {
     pub channel_capacity: usize,
     /// Rows per batch when reading checkpoints.
     pub read_batch_size: usize,
+    /// Build only this worker's share of the per-partition stages ([`Shard`]); whole-table
+    /// stages are left to the unsharded run.
+    pub shard: Option<Shard>,
 }
 
 impl Default for RunOptions {
@@ -51,6 +55,7 @@ impl Default for RunOptions {
             interrupt: None,
             channel_capacity: 4,
             read_batch_size: 8192,
+            shard: None,
         }
     }
 }
@@ -91,23 +96,103 @@ pub fn select_stages(plan: &Plan, only: &[String]) -> Result<Vec<bool>> {
     Ok(selected)
 }
 
+/// Whether stage `stage` has one partition per key (a source, or a stage with a partitioned
+/// input) rather than one over whole tables: only such stages are split between shards.
+pub fn per_partition(stage: &crate::spec::PlannedStage) -> bool {
+    let mut inputs = stage.inputs.iter().flatten().peekable();
+    inputs.peek().is_none() || inputs.any(|i| i.decl.mode == InputMode::Partitioned)
+}
+
+/// The stages a sharded run of the `selected` stages needs built beforehand
+/// (`--shard-prepare`): the whole tables that its per-partition stages read (with `--only`,
+/// those stages select what they need).
+pub fn shard_prerequisites(plan: &Plan, selected: &[bool]) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    let chosen = plan.stages.iter().zip(selected).filter(|(_, &s)| s);
+    for (stage, _) in chosen.filter(|(s, _)| per_partition(s)) {
+        for inp in stage.inputs.iter().flatten() {
+            if inp.decl.mode == InputMode::Whole {
+                names.insert(plan.stages[inp.producer].name.clone());
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// In a sharded run, the stages that may not run, and the whole tables that are not ready for
+/// the ones that may (an error naming them: phase 1 has not run, or has not finished).
+fn shard_plan(
+    plan: &Plan,
+    states: &mut [StageState],
+    selected: &[bool],
+    shard: Shard,
+) -> Result<Vec<bool>> {
+    let mut allowed = vec![false; plan.stages.len()];
+    let mut missing = BTreeSet::new();
+    for (i, stage) in plan.stages.iter().enumerate() {
+        if !selected[i] || !per_partition(stage) {
+            continue;
+        }
+        allowed[i] = true;
+        for inp in stage.inputs.iter().flatten() {
+            if inp.decl.mode == InputMode::Whole && states[inp.producer].needs_run() {
+                missing.insert(plan.stages[inp.producer].name.clone());
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.into_iter().collect();
+        return Err(BaliError::Spec(format!(
+            "error: --shard {shard}: {} must be built before the shards run (the per-partition \
+             stages read the whole of {})\n  hint: run `bali run {} --shard-prepare` once first",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" },
+            plan.file.display()
+        )));
+    }
+    for state in states.iter_mut() {
+        state.removed.retain(|k| shard.owns(k));
+    }
+    Ok(allowed)
+}
+
 /// Runs the plan.
 pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
     let started_at = Utc::now();
     let t0 = Instant::now();
     let store = Store::open(&plan.workdir)?;
-    let _lock = store.lock()?;
+    let _lock = match opts.shard {
+        None => store.lock()?,
+        Some(shard) => store.lock_shard(shard.index, shard.count)?,
+    };
     let hashes = FileHashCache::load(store.cache_dir().join("file_hashes.json"));
-    let states = plan_state(plan, &store, &hashes)?;
+    let mut states = plan_state(plan, &store, &hashes)?;
     let selected = select_stages(plan, &opts.only)?;
+    let allowed = match opts.shard {
+        None => vec![true; plan.stages.len()],
+        Some(shard) => shard_plan(plan, &mut states, &selected, shard)?,
+    };
+    // Whether this run builds partition `key` of a stage that needs it.
+    let mine = |key: &str| opts.shard.is_none_or(|s| s.owns(key));
     let running: Vec<bool> = (0..plan.stages.len())
-        .map(|i| selected[i] && states[i].needs_run())
+        .map(|i| {
+            selected[i]
+                && allowed[i]
+                && (!states[i].removed.is_empty()
+                    || states[i]
+                        .partitions
+                        .iter()
+                        .any(|p| p.status.needs_run() && mine(&p.key)))
+        })
         .collect();
     let run_id = new_run_id(started_at);
 
-    // Debris of interrupted runs goes before anything is written.
+    // Debris of interrupted runs goes before anything is written: in the stages that run, and
+    // wherever a killed worker of a sharded run left partitions half-written. Sharded workers
+    // share the workdir, so they leave it to the next run that holds the workdir alone.
     for (i, stage) in plan.stages.iter().enumerate() {
-        if running[i] {
+        let debris = selected[i] && store.stage(&stage.name).tmp_dir().exists();
+        if (running[i] || debris) && opts.shard.is_none() {
             let report = store
                 .stage(&stage.name)
                 .clean(states[i].manifest.as_ref())?;
@@ -172,7 +257,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
                 states[i]
                     .partitions
                     .iter()
-                    .filter(|p| p.status.needs_run())
+                    .filter(|p| p.status.needs_run() && mine(&p.key))
                     .map(|p| p.key.clone())
                     .collect()
             })
@@ -205,6 +290,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
         cancel: Cancel::new(opts.interrupt.clone()),
         run_id: run_id.clone(),
         read_batch_size: opts.read_batch_size,
+        shard: opts.shard,
     };
     let hub = ProgressHub::new(opts.progress);
 
@@ -300,6 +386,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
         pipeline: plan.name.clone(),
         pipeline_file: plan.file.display().to_string(),
         workdir: plan.workdir.display().to_string(),
+        shard: opts.shard.map(|s| s.to_string()),
         started_at,
         finished_at: Utc::now(),
         seconds: t0.elapsed().as_secs_f64(),
@@ -394,7 +481,7 @@ fn run_stage(
     let to_run: Vec<&super::state::PartitionPlan> = state
         .partitions
         .iter()
-        .filter(|p| p.status.needs_run())
+        .filter(|p| shared.builds(p))
         .collect();
     let progress = hub.stage(&stage.name, to_run.len());
     // Keys the streaming producer will send, which we must consume even when ours are fresh.
@@ -405,7 +492,7 @@ fn run_stage(
                 shared.states[inp.producer]
                     .partitions
                     .iter()
-                    .filter(|p| p.status.needs_run())
+                    .filter(|p| shared.builds(p))
                     .map(|p| p.key.clone())
                     .collect()
             })
@@ -503,12 +590,15 @@ fn run_stage(
         }
     }
     if error.is_none() {
-        let tmp = shared.store.stage(&stage.name).tmp_dir();
+        let stage_store = shared.store.stage(&stage.name);
+        let tmp = stage_store.run_tmp_dir(&shared.run_id);
         if tmp.exists() {
             if let Err(e) = std::fs::remove_dir_all(&tmp) {
                 tracing::warn!("could not remove {}: {e}", tmp.display());
             }
         }
+        // `_tmp` itself goes once no other run (another shard) has anything in it.
+        let _ = std::fs::remove_dir(stage_store.tmp_dir());
     }
     for p in state.partitions.iter().filter(|p| !p.status.needs_run()) {
         report.partitions_skipped += 1;
@@ -576,7 +666,13 @@ fn run_partition(
         .iter()
         .map(|o| (o.name.to_string(), o.table.schema()))
         .collect();
-    let writer = PartitionWriter::create(&stage_store, &part.key, &part.fingerprint, &outputs)?;
+    let writer = PartitionWriter::create(
+        &stage_store,
+        &stage_store.run_tmp_dir(&shared.run_id),
+        &part.key,
+        &part.fingerprint,
+        &outputs,
+    )?;
     let rows_in = Arc::new(AtomicU64::new(0));
     let waited = Arc::new(AtomicU64::new(0));
     let mut ctx = PartitionCtx {

@@ -4,6 +4,7 @@
 //! - [`kind`]: the registry of kinds;
 //! - [`state`]: partitions, fingerprints and freshness, computed without running anything;
 //! - [`executor`]: threads, bounded channels, commits, cancellation, the run report;
+//! - [`shard`]: which partitions a worker of a sharded run builds;
 //! - [`context`]: what a stage sees while building a partition.
 
 pub mod context;
@@ -11,14 +12,18 @@ pub mod executor;
 pub mod kind;
 pub mod progress;
 pub mod report;
+pub mod shard;
 pub mod stage;
 pub mod state;
 
 pub use context::{PartitionCtx, Table};
-pub use executor::{run, select_stages, RunOptions, RunOutcome};
+pub use executor::{
+    per_partition, run, select_stages, shard_prerequisites, RunOptions, RunOutcome,
+};
 pub use kind::{KindEntry, Registry};
 pub use progress::{ProgressMode, StageProgress, Unit};
 pub use report::{RunReport, StageReport};
+pub use shard::Shard;
 pub use stage::{
     BuildContext, InputDecl, InputMode, OutputDecl, SourcePartition, Stage, StageKind,
 };

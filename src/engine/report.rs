@@ -19,6 +19,9 @@ pub struct RunReport {
     pub pipeline_file: String,
     /// Workdir.
     pub workdir: String,
+    /// This worker's share (`I/N`), in a sharded run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// Start time.
     pub started_at: DateTime<Utc>,
     /// End time.

@@ -11,7 +11,7 @@
 //!   <stage>/<output>/<key>.<fp>.parquet
 //!   <stage>/_artifacts/<key>.<fp>/     files a partition owns besides tables (an index, a model)
 //!   <stage>/_scratch/<key>.<fp>/       survives a failed run (training checkpoints); removed on commit
-//!   <stage>/_tmp/                      partitions being written; removed at the start of a run
+//!   <stage>/_tmp/<run id>/             partitions being written; removed at the start of a run
 //! ```
 //!
 //! A partition is committed by finishing its files under `_tmp`, syncing them, renaming them
@@ -124,21 +124,53 @@ impl Store {
         let path = self.root.join(".lock");
         let file = File::create(&path).at(&path)?;
         match file.try_lock() {
-            Ok(()) => Ok(StoreLock { _file: file }),
-            Err(fs::TryLockError::WouldBlock) => Err(BaliError::Store {
-                path: self.root.clone(),
-                reason: "another `bali run` is using this workdir (wait for it, or use --workdir)"
-                    .into(),
-            }),
+            Ok(()) => Ok(StoreLock { _files: vec![file] }),
+            Err(fs::TryLockError::WouldBlock) => Err(self
+                .busy("another `bali run` is using this workdir (wait for it, or use --workdir)")),
             Err(fs::TryLockError::Error(e)) => Err(BaliError::io(&path, e)),
+        }
+    }
+
+    /// Takes the locks of worker `index` of `count` in a sharded run: the workdir lock shared
+    /// with the other workers (an unsharded run waits for all of them, and they for it), and
+    /// the worker's own, so that the same worker never runs twice at once. Commits need no
+    /// lock: the commit log serialises them.
+    pub fn lock_shard(&self, index: u32, count: u32) -> Result<StoreLock> {
+        let path = self.root.join(".lock");
+        let shared = File::create(&path).at(&path)?;
+        match shared.try_lock_shared() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(self
+                    .busy("an unsharded `bali run` is using this workdir (shards run after it)"))
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(BaliError::io(&path, e)),
+        }
+        let own_path = self.root.join(format!(".lock.shard-{index}-of-{count}"));
+        let own = File::create(&own_path).at(&own_path)?;
+        match own.try_lock() {
+            Ok(()) => Ok(StoreLock {
+                _files: vec![shared, own],
+            }),
+            Err(fs::TryLockError::WouldBlock) => Err(self.busy(&format!(
+                "shard {index}/{count} is already running in this workdir"
+            ))),
+            Err(fs::TryLockError::Error(e)) => Err(BaliError::io(&own_path, e)),
+        }
+    }
+
+    fn busy(&self, reason: &str) -> BaliError {
+        BaliError::Store {
+            path: self.root.clone(),
+            reason: reason.into(),
         }
     }
 }
 
-/// Holds the workdir lock until dropped.
+/// Holds the workdir lock (and a sharded worker's own lock) until dropped.
 #[derive(Debug)]
 pub struct StoreLock {
-    _file: File,
+    _files: Vec<File>,
 }
 
 /// The folder of one stage.
@@ -192,9 +224,15 @@ impl StageStore {
         ))
     }
 
-    /// Folder for partitions in progress.
+    /// Folder for partitions in progress (one subfolder per run).
     pub fn tmp_dir(&self) -> PathBuf {
         self.dir.join("_tmp")
+    }
+
+    /// Folder for the partitions run `run_id` has in progress: runs that share the workdir
+    /// (the workers of a sharded run) never touch each other's.
+    pub fn run_tmp_dir(&self, run_id: &str) -> PathBuf {
+        self.tmp_dir().join(run_id)
     }
 
     /// Durable scratch folder of a partition being built (kept across failed runs).

@@ -45,9 +45,11 @@ pub struct WrittenOutput {
 }
 
 impl PartitionWriter {
-    /// Opens one temporary Parquet file per output.
+    /// Opens one temporary Parquet file per output, under `tmp` (the run's
+    /// [`StageStore::run_tmp_dir`]).
     pub fn create(
         stage: &StageStore,
+        tmp: &Path,
         key: &str,
         fingerprint: &str,
         outputs: &[(String, SchemaRef)],
@@ -55,7 +57,7 @@ impl PartitionWriter {
         let stem = file_stem(key, fingerprint);
         let mut open = Vec::with_capacity(outputs.len());
         for (name, schema) in outputs {
-            let dir = stage.tmp_dir().join(name);
+            let dir = tmp.join(name);
             fs::create_dir_all(&dir).at(&dir)?;
             let tmp_path = dir.join(format!("{stem}.parquet"));
             let file = File::create(&tmp_path).at(&tmp_path)?;
@@ -83,7 +85,7 @@ impl PartitionWriter {
             key: key.to_string(),
             fingerprint: fingerprint.to_string(),
             outputs: open,
-            artifact_tmp: stage.tmp_dir().join("_artifacts").join(stem),
+            artifact_tmp: tmp.join("_artifacts").join(stem),
             artifacts_used: false,
         })
     }
