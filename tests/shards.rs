@@ -223,3 +223,75 @@ fn a_worker_killed_mid_write_is_rerun_and_the_run_heals() {
     run_ok(&only, &pipeline, &single);
     assert_same_as(&single, &sharded, &QUERIES[..5]);
 }
+
+/// `deploy/slurm/submit.sh` against a stand-in `sbatch` that runs each job at once (an array's
+/// tasks concurrently, with Slurm's variables set), in dependency order as submitted.
+#[test]
+fn the_slurm_example_runs_the_three_phases() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let sbatch = write(
+        &bin,
+        "sbatch",
+        r#"#!/usr/bin/env bash
+set -euo pipefail
+array="" cmd=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --array=*) array="${1#--array=}" ;;
+    --wrap) cmd="$2"; shift ;;
+  esac
+  shift
+done
+if [ -n "$array" ]; then
+  pids=()
+  for i in $(seq "${array%-*}" "${array#*-}"); do
+    SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_MIN=${array%-*} bash -c "$cmd" >&2 & pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+else
+  bash -c "$cmd" >&2
+fi
+echo $RANDOM
+"#,
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&sbatch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let single = dir.path().join("single");
+    let sharded = dir.path().join("sharded");
+    let pipeline = root().join("pipelines/sample.yaml");
+    run_ok(&[], &pipeline, &single);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(root().join("deploy/slurm/submit.sh"))
+        .arg(&pipeline)
+        .arg(&sharded)
+        .arg("3")
+        .env("PATH", path)
+        .env("BALI", assert_cmd::cargo::cargo_bin("bali"))
+        .current_dir(root())
+        .output()
+        .expect("submit.sh");
+    assert!(
+        out.status.success(),
+        "submit.sh: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_as(&single, &sharded, &QUERIES);
+    // Three workers, each with its own share of the article files.
+    let shards = std::fs::read_dir(sharded.join("_runs"))
+        .expect("runs")
+        .filter(|r| {
+            let text = std::fs::read_to_string(r.as_ref().expect("entry").path()).expect("read");
+            text.contains("\"shard\"")
+        })
+        .count();
+    assert_eq!(shards, 3);
+}
