@@ -6,6 +6,7 @@
 //! - [`linking`]: the dictionary at UMLS scale, the aho-corasick automaton, pyahocorasick;
 //! - [`graph`]: the graph build at MRREL scale, and samples on real abstracts;
 //! - [`engine`]: no-change re-runs and one added file over many partitions;
+//! - [`shards`]: the commit log under concurrent committers, and sharded runs of the data stages;
 //! - [`train`]: one full training step against the same step in PyTorch;
 //! - [`embed`]: the evaluation's inference (an ontology's names) against transformers.
 //!
@@ -19,6 +20,7 @@ pub mod linking;
 pub mod peer;
 pub mod process;
 pub mod pubmed;
+pub mod shards;
 pub mod train;
 
 mod table;

@@ -20,6 +20,7 @@ use crate::bench::graph::{bench_graph_build, bench_samples, SamplesBenchOptions}
 use crate::bench::linking::{bench_linking, LinkingBenchOptions};
 use crate::bench::process::Machine;
 use crate::bench::pubmed::{bench_pubmed, PubmedBenchOptions};
+use crate::bench::shards::{run_shard_bench, ShardBenchOptions};
 use crate::bench::train::{bench_train, TrainBenchOptions};
 use crate::stages::subgraphs::synthetic::SyntheticRelations;
 use crate::stages::train::DeviceOption;
@@ -125,6 +126,32 @@ pub enum BenchCommand {
         /// Measured runs per figure (the median is reported).
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// The sample_data folder [default: the one of the source tree bali was built from].
+        #[arg(long)]
+        sample_data: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A sharded run on one machine: the commit log's latency and lost sequence numbers with
+    /// 1-8 concurrent committers (local disk, in memory), and a real PubMed file split into
+    /// parts run by 1, 2 and 3 worker processes between --shard-prepare and the final run.
+    Shards {
+        /// A PubMed file [default: $BALI_SHARED/data/pubmed/pubmed20n0014.xml.gz].
+        #[arg(long)]
+        pubmed: Option<PathBuf>,
+        /// Files the PubMed file is split into.
+        #[arg(long, default_value_t = 6)]
+        parts: usize,
+        /// Worker counts.
+        #[arg(long, num_args = 1.., default_values_t = [1, 2, 3])]
+        workers: Vec<usize>,
+        /// Appends per commit-log measurement.
+        #[arg(long, default_value_t = 256)]
+        commits: usize,
+        /// Concurrent committers.
+        #[arg(long, num_args = 1.., default_values_t = [1, 2, 4, 8])]
+        committers: Vec<usize>,
         /// The sample_data folder [default: the one of the source tree bali was built from].
         #[arg(long)]
         sample_data: Option<PathBuf>,
@@ -320,6 +347,26 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 sample_data: sample_data.unwrap_or(defaults.sample_data),
             };
             print(&bench_engine(&options)?, machine, json)
+        }
+        BenchCommand::Shards {
+            pubmed,
+            parts,
+            workers,
+            commits,
+            committers,
+            sample_data,
+            json,
+        } => {
+            let options = ShardBenchOptions {
+                file: needed(pubmed, SHARED_PUBMED, "shards", "--pubmed FILE")?,
+                parts,
+                workers,
+                commits,
+                committers,
+                sample_data: sample_data.unwrap_or_else(|| crate::bench::repo_path("sample_data")),
+                binary: std::env::current_exe()?,
+            };
+            print(&run_shard_bench(&options)?, machine, json)
         }
         BenchCommand::Train {
             model,
