@@ -347,7 +347,7 @@ pub fn split_pubmed(file: &Path, parts: usize, out: &Path) -> Result<usize> {
         let f = std::fs::File::create(&path).at(&path)?;
         let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
         gz.write_all(header.as_bytes()).at(&path)?;
-        gz.write_all(text[from..to].as_bytes()).at(&path)?;
+        gz.write_all(&text.as_bytes()[from..to]).at(&path)?;
         gz.write_all(b"</PubmedArticleSet>\n").at(&path)?;
         gz.finish().at(&path)?;
     }
