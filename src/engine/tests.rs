@@ -244,9 +244,13 @@ fn leftovers_of_a_crash_are_removed_and_never_read() -> Result<()> {
     .map_err(|e| BaliError::io("tmp", e))?;
     let orphan = plus.dir().join("numbers/p1.deadbeefdeadbeef.parquet");
     std::fs::write(&orphan, b"garbage").map_err(|e| BaliError::io("orphan", e))?;
+    // An entry whose upload a crash cut short (the object store stages it as `<name>#<n>`).
+    let staged = plus.dir().join("_log/00000000000000000009.json#1");
+    std::fs::write(&staged, b"{\"log_fo").map_err(|e| BaliError::io("staged", e))?;
     let r = run_ok(&plan(dir.path(), CHAIN, &["plus.add=5"])?)?;
     assert_eq!(stage(&r, "plus").partitions_run, 3);
     assert!(!orphan.exists());
+    assert!(!staged.exists());
     assert!(!plus.tmp_dir().exists());
     assert_eq!(sum_of(dir.path())?, 3 * (66 + 60));
     Ok(())

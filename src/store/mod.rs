@@ -290,7 +290,18 @@ impl StageStore {
             let entry = entry.at(&self.dir)?;
             let name = entry.file_name().to_string_lossy().to_string();
             let path = entry.path();
-            if !path.is_dir() || name == "_tmp" || name == log::LOG_DIR {
+            if name == log::LOG_DIR && path.is_dir() {
+                // Uploads the object store staged (`<name>#<n>`) and a crash left unfinished.
+                for sub in fs::read_dir(&path).at(&path)? {
+                    let sub = sub.at(&path)?;
+                    if sub.file_name().to_string_lossy().contains('#') {
+                        fs::remove_file(sub.path()).at(sub.path())?;
+                        report.orphans_removed += 1;
+                    }
+                }
+                continue;
+            }
+            if !path.is_dir() || name == "_tmp" {
                 continue;
             }
             if name == "_scratch" {
