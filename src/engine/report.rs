@@ -91,9 +91,7 @@ impl RunReport {
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
         std::fs::create_dir_all(dir).at(dir)?;
         let path = dir.join(format!("{}.json", self.run_id));
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(self)?).at(&tmp)?;
-        std::fs::rename(&tmp, &path).at(&path)?;
+        crate::store::atomic::write(&path, serde_json::to_string_pretty(self)?.as_bytes())?;
         Ok(path)
     }
 

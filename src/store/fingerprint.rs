@@ -114,13 +114,10 @@ impl FileHashCache {
                 return;
             }
         };
-        let tmp = path.with_extension("json.tmp");
-        let res = path
-            .parent()
-            .map(fs::create_dir_all)
-            .transpose()
-            .and_then(|_| fs::write(&tmp, text))
-            .and_then(|_| fs::rename(&tmp, path));
+        let res = match path.parent().map(fs::create_dir_all).transpose() {
+            Ok(_) => super::atomic::write(path, text.as_bytes()),
+            Err(e) => Err(crate::error::BaliError::io(path, e)),
+        };
         if let Err(e) = res {
             tracing::warn!("could not save the file hash cache {}: {e}", path.display());
         }

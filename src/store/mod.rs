@@ -21,6 +21,7 @@
 //! removes the debris. The log never renames or rewrites an object, so the same protocol works
 //! where there is no rename (object storage).
 
+pub mod atomic;
 mod fingerprint;
 pub mod log;
 mod manifest;

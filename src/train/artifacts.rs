@@ -153,11 +153,9 @@ pub fn export_stage(workdir: &Path, stage: &str, out: &Path) -> Result<Vec<PathB
             continue;
         };
         let to = out.join(name);
-        let mut tmp = to.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
+        let tmp = crate::store::atomic::temp_path(&to);
         std::fs::copy(&from, &tmp).at(&from)?;
-        std::fs::rename(&tmp, &to).at(&to)?;
+        crate::store::atomic::publish(&tmp, &to)?;
         files.push(to);
     }
     let check = super::bert::Bert::load(

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::safetensors::Load;
 use candle_core::{Device, Tensor};
@@ -91,18 +91,20 @@ pub fn save(
     }
     let metadata = HashMap::from([(HEADER_KEY.to_string(), serde_json::to_string(&header)?)]);
 
-    let tmp = temporary_path(path)?;
+    if path.file_name().is_none() {
+        return Err(store_error(
+            path,
+            "a checkpoint path must name a file".into(),
+        ));
+    }
+    let tmp = crate::store::atomic::temp_path(path);
     let written = safetensors::serialize_to_file(tensors, Some(metadata), &tmp)
         .map_err(|e| store_error(path, format!("cannot write the checkpoint: {e}")))
-        .and_then(|()| fs::File::open(&tmp).and_then(|f| f.sync_all()).at(&tmp))
-        .and_then(|()| fs::rename(&tmp, path).at(path));
+        .and_then(|()| crate::store::atomic::publish(&tmp, path));
     if let Err(e) = written {
         // Best effort: the temporary file is garbage either way.
         let _ = fs::remove_file(&tmp);
         return Err(e);
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
     }
     tracing::info!(path = %path.display(), step = header.step, "checkpoint saved");
     Ok(())
@@ -240,17 +242,6 @@ fn sorted_vars(varmap: &VarMap) -> Result<Vec<(String, candle_core::Var)>> {
 
 /// `dir/.name.tmp-<pid>`: same directory (so the rename is atomic), hidden, and distinct per
 /// process.
-fn temporary_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| store_error(path, "a checkpoint path must name a file".into()))?;
-    Ok(path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
-}
-
 fn store_error(path: &Path, reason: String) -> BaliError {
     BaliError::Store {
         path: path.to_path_buf(),

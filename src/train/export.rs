@@ -17,6 +17,7 @@ use tracing::info;
 
 use super::bert::Bert;
 use crate::error::{BaliError, IoResultExt, Result};
+use crate::store::atomic;
 
 /// Tokenizer files copied from the input model directory when present.
 pub const TOKENIZER_FILES: &[&str] = &[
@@ -64,7 +65,7 @@ pub fn export(bert: &Bert, tokenizer_dir: &Path, out: &Path) -> Result<Vec<PathB
     }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
     let weights = out.join("model.safetensors");
-    let tmp = temp_name(&weights);
+    let tmp = atomic::temp_path(&weights);
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
     safetensors::serialize_to_file(
         tensors.iter().map(|(n, t)| (n.as_str(), t)),
@@ -74,19 +75,19 @@ pub fn export(bert: &Bert, tokenizer_dir: &Path, out: &Path) -> Result<Vec<PathB
     .map_err(|e| {
         BaliError::from(candle_core::Error::from(e)).context(format!("writing {}", tmp.display()))
     })?;
-    std::fs::rename(&tmp, &weights).at(&weights)?;
+    atomic::publish(&tmp, &weights)?;
     written.push(weights);
 
     for file in present {
         let from = tokenizer_dir.join(file);
         let to = out.join(file);
         let bytes = std::fs::read(&from).at(&from)?;
-        write_atomically(&to, &bytes)?;
+        atomic::write(&to, &bytes)?;
         written.push(to);
     }
 
     let config = out.join("config.json");
-    write_atomically(&config, &config_json(bert)?)?;
+    atomic::write(&config, &config_json(bert)?)?;
     written.push(config);
     info!(dir = %out.display(), tensors = tensors.len(), "exported Hugging Face BERT directory");
     Ok(written)
@@ -108,21 +109,6 @@ fn config_json(bert: &Bert) -> Result<Vec<u8>> {
     let mut text = serde_json::to_vec_pretty(&value)?;
     text.push(b'\n');
     Ok(text)
-}
-
-fn temp_name(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".tmp");
-    path.with_file_name(name)
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_name(path);
-    std::fs::write(&tmp, bytes).at(&tmp)?;
-    std::fs::rename(&tmp, path).at(path)
 }
 
 #[cfg(test)]

@@ -26,9 +26,10 @@ pub struct CacheWriter {
 }
 
 impl CacheWriter {
-    /// Starts `path` (written as `path.tmp` until finished) with `version` and `sections`.
+    /// Starts `path` (written under [`crate::store::atomic::temp_path`] until finished) with
+    /// `version` and `sections`.
     pub fn create(path: &Path, version: u32, sections: u32) -> Result<Self> {
-        let tmp = path.with_extension("tmp");
+        let tmp = crate::store::atomic::temp_path(path);
         let file = File::create(&tmp).at(&tmp)?;
         let mut writer = CacheWriter {
             path: path.to_path_buf(),
@@ -85,9 +86,8 @@ impl CacheWriter {
             .out
             .into_inner()
             .map_err(|e| BaliError::io(&self.tmp, e.into_error()))?;
-        file.sync_all().at(&self.tmp)?;
         drop(file);
-        std::fs::rename(&self.tmp, &self.path).at(&self.path)
+        crate::store::atomic::publish(&self.tmp, &self.path)
     }
 }
 
