@@ -111,8 +111,9 @@ pub fn shard_prerequisites(plan: &Plan, selected: &[bool]) -> Vec<String> {
     let chosen = plan.stages.iter().zip(selected).filter(|(_, &s)| s);
     for (stage, _) in chosen.filter(|(s, _)| per_partition(s)) {
         for inp in stage.inputs.iter().flatten() {
-            if inp.decl.mode == InputMode::Whole {
-                names.insert(plan.stages[inp.producer].name.clone());
+            let producer = &plan.stages[inp.producer];
+            if inp.decl.mode == InputMode::Whole || !per_partition(producer) {
+                names.insert(producer.name.clone());
             }
         }
     }
@@ -135,7 +136,11 @@ fn shard_plan(
         }
         allowed[i] = true;
         for inp in stage.inputs.iter().flatten() {
-            if inp.decl.mode == InputMode::Whole && states[inp.producer].needs_run() {
+            // A table this stage reads whole, or a whole-table stage it reads by partition:
+            // either way its producer does not run in a shard, so it must be built already.
+            let whole =
+                inp.decl.mode == InputMode::Whole || !per_partition(&plan.stages[inp.producer]);
+            if whole && states[inp.producer].needs_run() {
                 missing.insert(plan.stages[inp.producer].name.clone());
             }
         }
@@ -185,7 +190,12 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
                         .any(|p| p.status.needs_run() && mine(&p.key)))
         })
         .collect();
-    let run_id = new_run_id(started_at);
+    // Workers of a sharded run start together: their index keeps their run ids (and so their
+    // `_tmp` folders and reports) apart.
+    let run_id = match opts.shard {
+        None => new_run_id(started_at),
+        Some(s) => format!("{}-shard{}of{}", new_run_id(started_at), s.index, s.count),
+    };
 
     // Debris of interrupted runs goes before anything is written: in the stages that run, and
     // wherever a killed worker of a sharded run left partitions half-written. Sharded workers

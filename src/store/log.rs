@@ -16,10 +16,18 @@
 //!
 //! Every [`CHECKPOINT_EVERY`]th entry, its writer also writes the checkpoint of that entry
 //! (create-only too, so a second writer's identical checkpoint is simply refused) and deletes
-//! what the previous checkpoint covers: entries up to it and older checkpoints. A writer that
-//! finishes a batch of commits checkpoints its last entry the same way ([`CommitLog::compact`]). A reader that
-//! listed the log before that checkpoint existed starts from the previous one, whose later
-//! entries are kept; one that finds an entry gone mid-fold lists again.
+//! what the previous checkpoint covers: entries up to it and older checkpoints, once they are
+//! older than the log's retention ([`RETENTION`]). A writer that finishes a batch of commits
+//! checkpoints its last entry the same way ([`CommitLog::compact`]). A reader that listed the
+//! log before that checkpoint existed starts from the previous one, whose later entries are
+//! kept; one that finds an entry gone mid-fold lists again.
+//!
+//! The retention is what keeps a sequence number from being used twice: a deleted entry's
+//! name could be created again by a writer that listed the log before the deletion and was
+//! stalled since, and no fold would ever read that entry. Entries therefore outlive any
+//! writer's list-to-create window by a wide margin, and a writer whose window exceeds half the
+//! retention reports its commit as failed (the entry exists; the next run finds the partition
+//! committed, or rebuilds it).
 //!
 //! A workdir from before the log has `<stage>/_manifest.json`: it reads as checkpoint 0, and
 //! the first commit turns it into one.
@@ -45,6 +53,9 @@ pub const CHECKPOINT_EVERY: u64 = 64;
 
 /// Version of the log entry format.
 pub const LOG_FORMAT: u32 = 1;
+
+/// How long compacted entries and checkpoints are kept before they are deleted.
+pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// How many times a commit lists the log again after losing a sequence number to another
 /// writer before it gives up (each loss means another writer committed, so this is only
@@ -118,13 +129,16 @@ pub struct CommitLog {
     /// Where the stage folder is on the local disk, when it is on one: entries are synced
     /// there, and errors name real paths.
     local: Option<PathBuf>,
+    /// How long compacted objects are kept ([`RETENTION`]).
+    retention: std::time::Duration,
 }
 
-/// The objects of a log folder, by kind.
+/// The objects of a log folder, by kind, with their last-modified times.
 #[derive(Debug, Default)]
 struct Listing {
     entries: BTreeMap<u64, ObjectPath>,
     checkpoints: BTreeMap<u64, ObjectPath>,
+    modified: BTreeMap<ObjectPath, chrono::DateTime<chrono::Utc>>,
 }
 
 impl Listing {
@@ -153,7 +167,15 @@ impl CommitLog {
             stage_dir,
             objects,
             local: local.map(Path::to_path_buf),
+            retention: RETENTION,
         }
+    }
+
+    /// The same log with another retention for compacted objects. Zero deletes them at once
+    /// and turns off the check on slow commits: for tests of compaction only.
+    pub fn with_retention(mut self, retention: std::time::Duration) -> CommitLog {
+        self.retention = retention;
+        self
     }
 
     /// The folded manifest and the sequence number it is current to; `None` when nothing was
@@ -161,6 +183,16 @@ impl CommitLog {
     pub fn read(&self) -> Result<Option<(u64, Manifest)>> {
         for _ in 0..MAX_CONFLICTS {
             let listing = self.list()?;
+            if listing.is_empty() {
+                // The legacy manifest is read before a second listing: adoption creates
+                // checkpoint 0 before it deletes the manifest, so a manifest gone by now means
+                // the second listing sees the checkpoint.
+                let legacy = self.legacy_manifest()?;
+                if self.list()?.is_empty() {
+                    return Ok(legacy.map(|m| (0, m)));
+                }
+                continue;
+            }
             match self.fold(&listing, u64::MAX)? {
                 Ok(folded) => return Ok(folded),
                 Err(Stale) => continue,
@@ -174,6 +206,7 @@ impl CommitLog {
         let body = serde_json::to_vec_pretty(entry)?;
         let mut conflicts = 0;
         loop {
+            let listed = std::time::Instant::now();
             let listing = self.list()?;
             if listing.is_empty() {
                 self.adopt_legacy_manifest()?;
@@ -182,8 +215,24 @@ impl CommitLog {
             let path = self.entry_path(seq);
             match self.create(&path, body.clone())? {
                 true => {
+                    let stall = listed.elapsed();
+                    if !self.retention.is_zero() && stall > self.retention / 2 {
+                        return Err(self.error(
+                            &path,
+                            format!(
+                                "this commit took {:.0} s from listing the log to writing its \
+                                 entry, longer than half the log's retention: it may be \
+                                 shadowed by a compaction, so it is reported as failed (the \
+                                 next run checks the partition)",
+                                stall.as_secs_f64()
+                            ),
+                        ));
+                    }
                     if seq % CHECKPOINT_EVERY == 0 {
-                        self.checkpoint(seq)?;
+                        // Best effort: the entry is committed; reads fold entries without it.
+                        if let Err(e) = self.checkpoint(seq) {
+                            tracing::warn!("could not checkpoint the commit log: {e}");
+                        }
                     }
                     return Ok(Appended { seq, conflicts });
                 }
@@ -214,7 +263,7 @@ impl CommitLog {
 
     /// Whether anything (a log or a legacy manifest) is there.
     pub fn exists(&self) -> Result<bool> {
-        Ok(!self.list()?.is_empty() || self.legacy_manifest()?.is_some())
+        Ok(self.read()?.is_some())
     }
 
     fn entry_path(&self, seq: u64) -> ObjectPath {
@@ -252,6 +301,9 @@ impl CommitLog {
             .map_err(|e| self.error(&self.dir, format!("cannot list the commit log: {e}")))?;
         let mut listing = Listing::default();
         for meta in metas {
+            listing
+                .modified
+                .insert(meta.location.clone(), meta.last_modified);
             let Some(name) = meta.location.filename() else {
                 continue;
             };
@@ -426,11 +478,14 @@ impl CommitLog {
         let Some(&covered) = previous.iter().next_back() else {
             return Ok(());
         };
-        for (_, path) in listing.entries.range(..=covered) {
-            self.delete(path);
-        }
-        for (_, path) in listing.checkpoints.range(..covered) {
-            self.delete(path);
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
+        let expired = |path: &ObjectPath| listing.modified.get(path).is_some_and(|&m| m < cutoff);
+        let old_entries = listing.entries.range(..=covered);
+        for (_, path) in old_entries.chain(listing.checkpoints.range(..covered)) {
+            if expired(path) {
+                self.delete(path);
+            }
         }
         Ok(())
     }
@@ -508,7 +563,8 @@ mod tests {
     #[test]
     fn the_fold_follows_puts_and_removes_through_checkpoints_and_compaction() -> Result<()> {
         let objects: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-        let log = CommitLog::new(objects.clone(), "runs/x/stage", None);
+        let log = CommitLog::new(objects.clone(), "runs/x/stage", None)
+            .with_retention(std::time::Duration::ZERO);
         assert!(log.read()?.is_none());
         assert!(!log.exists()?);
         // A reference map, changed the way each entry says.
@@ -553,6 +609,24 @@ mod tests {
         assert_eq!(after.len(), 8 + 2, "{after:?}");
         assert_eq!(fingerprints(&log)?, expected);
         assert_eq!(log.append(&entry(&[("z", "fz")], &[]))?.seq, 201);
+        Ok(())
+    }
+
+    #[test]
+    fn compacted_objects_stay_for_the_retention_so_no_sequence_number_is_reused() -> Result<()> {
+        let objects: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let log = CommitLog::new(objects.clone(), "s", None);
+        for i in 0..130u64 {
+            let key = format!("p{i}");
+            log.append(&entry(&[(key.as_str(), "f")], &[]))?;
+        }
+        log.compact()?;
+        // Checkpoints at 64, 128 and 130, and every entry: none is an hour old yet.
+        assert_eq!(names(&objects)?.len(), 130 + 3);
+        assert_eq!(fingerprints(&log)?.len(), 130);
+        // A writer that listed the log before entry 1 existed cannot take number 1 again.
+        let late = CommitLog::new(objects, "s", None);
+        assert_eq!(late.append(&entry(&[("late", "f")], &[]))?.seq, 131);
         Ok(())
     }
 
