@@ -38,9 +38,16 @@ fn moto() -> Option<Moto> {
         .expect("a free port")
         .port();
     let mut cmd = Command::new("python3");
-    cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    cmd.args([
+        "-m",
+        "moto.server",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     if let Some(p) = pythonpath {
         cmd.env("PYTHONPATH", p);
     }
@@ -97,7 +104,11 @@ fn entry(key: &str) -> LogEntry {
         stage: "s".into(),
         kind: "k".into(),
         outputs: vec![("out".into(), "articles".into())],
-        put: [(key.to_string(), serde_json::from_value(record).expect("record"))].into(),
+        put: [(
+            key.to_string(),
+            serde_json::from_value(record).expect("record"),
+        )]
+        .into(),
         remove: Vec::new(),
     }
 }
@@ -124,8 +135,7 @@ fn create_only_puts_and_the_commit_log_work_on_an_s3_server() {
     drop(rt);
 
     // Appends from two writers, through two checkpoints and their compactions.
-    let a = CommitLog::new(objects.clone(), "runs/x/articles", None)
-        .with_retention(Duration::ZERO);
+    let a = CommitLog::new(objects.clone(), "runs/x/articles", None).with_retention(Duration::ZERO);
     let b = CommitLog::new(objects, "runs/x/articles", None).with_retention(Duration::ZERO);
     for i in 0..140 {
         let writer = if i % 3 == 0 { &a } else { &b };
