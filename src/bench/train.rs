@@ -191,6 +191,9 @@ pub struct TrainBenchReport {
     /// Sentence tokens plus padding over the timed steps, per step (mean): what the encoder
     /// computes on.
     pub padded_sentence_cells: f64,
+    /// Real sentence tokens over the timed steps, per step (mean): the share of
+    /// `padded_sentence_cells` that is not padding.
+    pub real_sentence_tokens: f64,
     /// Sentences x tokens.
     pub batch: usize,
     /// Tokens per sentence.
@@ -552,6 +555,7 @@ pub fn bench_train(options: &TrainBenchOptions) -> Result<TrainBenchReport> {
         batches_from: options.workdir.clone(),
         tokens_per_step: per_step(&|b| b.tokens()),
         padded_sentence_cells: per_step(&|b| b.text.rows * b.text.cols),
+        real_sentence_tokens: per_step(&|b| b.text.tokens()),
         // The first batch's shapes: the options' for synthetic batches, the data's for real ones.
         batch: first.text.rows,
         seq_len: first.text.cols,
@@ -793,11 +797,13 @@ impl fmt::Display for TrainBenchReport {
             writeln!(
                 f,
                 "batches: the trainer's own, from {} ({} sentences each; per timed step {:.0} \
-                 real tokens, sentences padded to {:.0} cells)",
+                 real tokens, {:.0} of them in sentences padded to {:.0} cells: {:.0}% padding)",
                 dir.display(),
                 self.batch,
                 self.tokens_per_step,
-                self.padded_sentence_cells
+                self.real_sentence_tokens,
+                self.padded_sentence_cells,
+                100.0 * (1.0 - self.real_sentence_tokens / self.padded_sentence_cells.max(1.0))
             )?;
         }
         writeln!(
