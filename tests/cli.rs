@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use predicates::prelude::*;
 
@@ -362,16 +360,7 @@ fn a_killed_run_leaves_no_partition_that_looks_complete() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
-    // Wait until the articles partition is being written, then kill -9.
-    let tmp = wd.join("articles/_tmp");
-    let t0 = Instant::now();
-    while !tmp.exists() && t0.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(tmp.exists(), "the run never started writing");
-    std::thread::sleep(Duration::from_millis(200));
-    child.kill().expect("kill -9");
-    child.wait().expect("wait");
+    kill_mid_write(&mut child, &wd, "articles");
     let m = committed(&wd, "articles");
     assert!(
         m["partitions"].as_object().is_none_or(|p| p.is_empty()),
@@ -393,7 +382,7 @@ fn a_killed_run_leaves_no_partition_that_looks_complete() {
         .arg(&wd)
         .assert()
         .success();
-    assert!(!tmp.exists(), "leftovers are removed");
+    assert!(!wd.join("articles/_tmp").exists(), "leftovers are removed");
     assert_eq!(sql_value(&wd, "SELECT count(*) FROM articles"), "30000");
 }
 

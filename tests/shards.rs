@@ -5,7 +5,6 @@ mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use bali::engine::Shard;
 use common::*;
@@ -202,15 +201,7 @@ fn a_worker_killed_mid_write_is_rerun_and_the_run_heals() {
         &pipeline,
         &sharded,
     );
-    let tmp = sharded.join("articles/_tmp");
-    let t0 = Instant::now();
-    while !tmp.exists() && t0.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(tmp.exists(), "the worker never started writing");
-    std::thread::sleep(Duration::from_millis(200));
-    victim.kill().expect("kill -9");
-    victim.wait().expect("wait");
+    kill_mid_write(&mut victim, &sharded, "articles");
     let m = committed(&sharded, "articles");
     assert!(
         m["partitions"].get("pubmed20n0014").is_none(),

@@ -189,6 +189,41 @@ pub fn bench_engine(options: &EngineBenchOptions) -> Result<EngineBenchReport> {
     })
 }
 
+/// Writes `dir/pipeline.yaml`: the data stages the engine and shard benchmarks run
+/// (articles -> sentences -> mentions -> samples, with the dictionary of `sample_data`'s UMLS
+/// excerpt and its tiny-bert) over the PubMed files `glob`, with `workdir` when given.
+pub(crate) fn write_data_pipeline(
+    dir: &Path,
+    name: &str,
+    glob: &Path,
+    sample_data: &Path,
+    workdir: Option<&Path>,
+) -> Result<PathBuf> {
+    let quote = |p: &Path| serde_json::to_string(&p.display().to_string());
+    let workdir = match workdir {
+        Some(w) => format!("workdir: {}\n", quote(w)?),
+        None => String::new(),
+    };
+    let yaml = format!(
+        "pipeline: {name}\n\
+         {workdir}\
+         seed: 29\n\
+         stages:\n\
+         \x20 articles:   {{ kind: pubmed,        options: {{ paths: [{glob}] }} }}\n\
+         \x20 concepts:   {{ kind: umls_concepts, options: {{ meta: {umls}, languages: [ENG] }} }}\n\
+         \x20 sentences:  {{ kind: sentences,     inputs: [articles] }}\n\
+         \x20 dictionary: {{ kind: dictionary,    inputs: [concepts, concepts.semantic_types], options: {{ min_length: 3 }} }}\n\
+         \x20 mentions:   {{ kind: link,          inputs: [sentences, dictionary] }}\n\
+         \x20 samples:    {{ kind: samples,       inputs: [sentences, mentions], options: {{ tokenizer: {model} }} }}\n",
+        glob = quote(glob)?,
+        umls = quote(&sample_data.join("umls"))?,
+        model = quote(&sample_data.join("models/tiny-bert"))?,
+    );
+    let pipeline = dir.join("pipeline.yaml");
+    std::fs::write(&pipeline, yaml).at(&pipeline)?;
+    Ok(pipeline)
+}
+
 /// A folder of generated PubMed files, the pipeline over it and its workdir.
 struct Corpus {
     dir: TempDir,
@@ -206,25 +241,13 @@ impl Corpus {
             .at(std::env::temp_dir())?;
         let pubmed = dir.path().join("pubmed");
         std::fs::create_dir_all(&pubmed).at(&pubmed)?;
-        let quote = |p: &Path| serde_json::to_string(&p.display().to_string());
-        let yaml = format!(
-            "pipeline: bench_engine\n\
-             workdir: {workdir}\n\
-             seed: 29\n\
-             stages:\n\
-             \x20 articles:   {{ kind: pubmed,        options: {{ paths: [{glob}] }} }}\n\
-             \x20 concepts:   {{ kind: umls_concepts, options: {{ meta: {umls}, languages: [ENG] }} }}\n\
-             \x20 sentences:  {{ kind: sentences,     inputs: [articles] }}\n\
-             \x20 dictionary: {{ kind: dictionary,    inputs: [concepts, concepts.semantic_types], options: {{ min_length: 3 }} }}\n\
-             \x20 mentions:   {{ kind: link,          inputs: [sentences, dictionary] }}\n\
-             \x20 samples:    {{ kind: samples,       inputs: [sentences, mentions], options: {{ tokenizer: {model} }} }}\n",
-            workdir = quote(&dir.path().join("workdir"))?,
-            glob = quote(&pubmed.join("*.xml"))?,
-            umls = quote(&sample_data.join("umls"))?,
-            model = quote(&sample_data.join("models/tiny-bert"))?,
-        );
-        let pipeline = dir.path().join("pipeline.yaml");
-        std::fs::write(&pipeline, yaml).at(&pipeline)?;
+        let pipeline = write_data_pipeline(
+            dir.path(),
+            "bench_engine",
+            &pubmed.join("*.xml"),
+            sample_data,
+            Some(&dir.path().join("workdir")),
+        )?;
         let mut corpus = Corpus {
             dir,
             template: template.to_string(),

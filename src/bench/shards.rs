@@ -110,7 +110,13 @@ pub fn run_shard_bench(options: &ShardBenchOptions) -> Result<ShardBenchReport> 
 
     let parts_dir = dir.path().join("pubmed");
     let records = split_pubmed(&options.file, options.parts, &parts_dir)?;
-    let pipeline = write_pipeline(dir.path(), &parts_dir, &options.sample_data)?;
+    let pipeline = super::engine::write_data_pipeline(
+        dir.path(),
+        "bench_shards",
+        &parts_dir.join("*.xml.gz"),
+        &options.sample_data,
+        None,
+    )?;
     let mut shards = Vec::new();
     for &n in &options.workers {
         tracing::info!(workers = n, "sharded run");
@@ -352,27 +358,6 @@ pub fn split_pubmed(file: &Path, parts: usize, out: &Path) -> Result<usize> {
         gz.finish().at(&path)?;
     }
     Ok(starts.len())
-}
-
-fn write_pipeline(dir: &Path, parts: &Path, sample_data: &Path) -> Result<PathBuf> {
-    let quote = |p: &Path| serde_json::to_string(&p.display().to_string());
-    let yaml = format!(
-        "pipeline: bench_shards\n\
-         seed: 29\n\
-         stages:\n\
-         \x20 articles:   {{ kind: pubmed,        options: {{ paths: [{glob}] }} }}\n\
-         \x20 concepts:   {{ kind: umls_concepts, options: {{ meta: {umls}, languages: [ENG] }} }}\n\
-         \x20 sentences:  {{ kind: sentences,     inputs: [articles] }}\n\
-         \x20 dictionary: {{ kind: dictionary,    inputs: [concepts, concepts.semantic_types], options: {{ min_length: 3 }} }}\n\
-         \x20 mentions:   {{ kind: link,          inputs: [sentences, dictionary] }}\n\
-         \x20 samples:    {{ kind: samples,       inputs: [sentences, mentions], options: {{ tokenizer: {model} }} }}\n",
-        glob = quote(&parts.join("*.xml.gz"))?,
-        umls = quote(&sample_data.join("umls"))?,
-        model = quote(&sample_data.join("models/tiny-bert"))?,
-    );
-    let pipeline = dir.join("pipeline.yaml");
-    std::fs::write(&pipeline, yaml).at(&pipeline)?;
-    Ok(pipeline)
 }
 
 impl std::fmt::Display for ShardBenchReport {

@@ -261,11 +261,6 @@ impl CommitLog {
         self.checkpoint(last)
     }
 
-    /// Whether anything (a log or a legacy manifest) is there.
-    pub fn exists(&self) -> Result<bool> {
-        Ok(self.read()?.is_some())
-    }
-
     fn entry_path(&self, seq: u64) -> ObjectPath {
         self.dir.clone().join(format!("{seq:020}.json"))
     }
@@ -566,7 +561,6 @@ mod tests {
         let log = CommitLog::new(objects.clone(), "runs/x/stage", None)
             .with_retention(std::time::Duration::ZERO);
         assert!(log.read()?.is_none());
-        assert!(!log.exists()?);
         // A reference map, changed the way each entry says.
         let mut expected = BTreeMap::new();
         for i in 0..200u64 {
@@ -686,7 +680,6 @@ mod tests {
             "",
             Some(dir.path()),
         );
-        assert!(log.exists()?);
         assert_eq!(
             log.read()?.map(|(s, m)| (s, m.partitions.len())),
             Some((0, 1))

@@ -73,6 +73,20 @@ pub fn last_report(workdir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("report json")
 }
 
+/// Kills `child` (SIGKILL) once `workdir`'s stage `stage` has a partition being written, and
+/// a little later, so that it dies mid-write.
+pub fn kill_mid_write(child: &mut std::process::Child, workdir: &Path, stage: &str) {
+    let tmp = workdir.join(stage).join("_tmp");
+    let t0 = std::time::Instant::now();
+    while !tmp.exists() && t0.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(tmp.exists(), "the run never started writing {stage}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().expect("kill -9");
+    child.wait().expect("wait");
+}
+
 /// What `stage` of `workdir` has committed (its commit log, folded), as JSON: `{"partitions":
 /// {}}` when nothing is.
 pub fn committed(workdir: &Path, stage: &str) -> serde_json::Value {
