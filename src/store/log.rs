@@ -33,6 +33,7 @@
 //! the first commit turns it into one.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -423,7 +424,10 @@ impl CommitLog {
             }
             None => (0, None),
         };
-        for (&next, path) in listing.entries.range(seq + 1..=upto) {
+        // `seq` may equal `upto` (another writer checkpointed that very entry): `seq + 1..=upto`
+        // would then be a reversed range, which the map refuses with a panic.
+        let pending = (Bound::Excluded(seq), Bound::Included(upto));
+        for (&next, path) in listing.entries.range(pending) {
             if next != seq + 1 {
                 // Entries before `next` were compacted away after this listing was taken.
                 return Ok(Err(Stale));
@@ -603,6 +607,42 @@ mod tests {
         assert_eq!(after.len(), 8 + 2, "{after:?}");
         assert_eq!(fingerprints(&log)?, expected);
         assert_eq!(log.append(&entry(&[("z", "fz")], &[]))?.seq, 201);
+        Ok(())
+    }
+
+    #[test]
+    fn two_writers_compacting_to_the_same_entry_both_succeed() -> Result<()> {
+        let objects: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let a = CommitLog::new(objects.clone(), "s", None);
+        let b = CommitLog::new(objects, "s", None);
+        for i in 0..5u64 {
+            let key = format!("p{i}");
+            a.append(&entry(&[(key.as_str(), "f")], &[]))?;
+        }
+        // `b` decided to checkpoint entry 5 before `a` wrote that checkpoint: its own pass
+        // then finds a checkpoint at exactly the entry it folds to.
+        a.compact()?;
+        b.checkpoint(5)?;
+        b.compact()?;
+        assert_eq!(fingerprints(&b)?.len(), 5);
+        // And many at once, racing on the same listing.
+        for i in 5..9u64 {
+            let key = format!("p{i}");
+            a.append(&entry(&[(key.as_str(), "f")], &[]))?;
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    let b = b.clone();
+                    s.spawn(move || b.compact())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect::<Result<Vec<()>>>()
+        })?;
+        assert_eq!(fingerprints(&a)?.len(), 9);
         Ok(())
     }
 
