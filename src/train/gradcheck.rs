@@ -114,4 +114,57 @@ mod tests {
         assert!(res.is_err());
         Ok(())
     }
+
+    /// The address of a CPU f64 tensor's buffer.
+    fn buffer(t: &Tensor) -> Result<usize> {
+        let (storage, _) = t.storage_and_layout();
+        match &*storage {
+            candle_core::Storage::Cpu(candle_core::CpuStorage::F64(v)) => Ok(v.as_ptr() as usize),
+            _ => Err(BaliError::Internal("expected a CPU f64 tensor".into())),
+        }
+    }
+
+    /// candle-core is patched (`patches/candle-core`): a node's first gradient is stored as it
+    /// is, and an embedding table's rows are added in place. Tensors used several times (both
+    /// sides of one addition, two lookups of one table with repeated rows, transposed and
+    /// broadcast uses) must still get the summed gradient, and no stored gradient may share a
+    /// buffer with another gradient or a forward tensor.
+    #[test]
+    fn the_patched_gradient_store_sums_every_use_and_shares_no_buffer() -> Result<()> {
+        let dev = Device::Cpu;
+        let values = |n: usize, seed: f64| -> Vec<f64> {
+            (0..n).map(|i| ((i as f64 + seed) * 0.7).sin()).collect()
+        };
+        let table = Var::from_tensor(&Tensor::from_vec(values(21, 1.0), (7, 3), &dev)?)?;
+        let a = Var::from_tensor(&Tensor::from_vec(values(12, 2.0), (4, 3), &dev)?)?;
+        let b = Var::from_tensor(&Tensor::from_vec(values(12, 3.0), (4, 3), &dev)?)?;
+        let first = Tensor::new(&[1u32, 4, 1, 6], &dev)?;
+        let second = Tensor::new(&[4u32, 4, 0, 2], &dev)?;
+        let loss = || -> Result<Tensor> {
+            let (t, a, b) = (table.as_tensor(), a.as_tensor(), b.as_tensor());
+            let doubled = (a + a)?.mul(b)?.sum_all()?;
+            let difference = (a - b)?.sqr()?.sum_all()?;
+            let lookups = (t.index_select(&first, 0)? * t.index_select(&second, 0)?.exp()?)?
+                .mul(a)?
+                .sum_all()?;
+            let product = a.t()?.matmul(b)?.tanh()?.sum_all()?;
+            let row = b.broadcast_add(&t.narrow(0, 2, 1)?)?.sqr()?.sum_all()?;
+            Ok((((doubled + difference)? + lookups)? + product)?.add(&row)?)
+        };
+        let out = check(&[table.clone(), a.clone(), b.clone()], loss, 1e-6, 21)?;
+        assert!(out.max_error < 1e-8, "{out:?}");
+        // `a + b`: one upstream gradient, two stored copies of it.
+        let grads = (a.as_tensor() + b.as_tensor())?.sum_all()?.backward()?;
+        let mut seen = vec![buffer(a.as_tensor())?, buffer(b.as_tensor())?];
+        for var in [&a, &b] {
+            let grad = grads
+                .get(var.as_tensor())
+                .ok_or(BaliError::Internal("no gradient".into()))?;
+            assert_eq!(grad.to_vec2::<f64>()?, vec![vec![1.0; 3]; 4]);
+            let at = buffer(grad)?;
+            assert!(!seen.contains(&at), "a gradient shares a buffer");
+            seen.push(at);
+        }
+        Ok(())
+    }
 }

@@ -85,7 +85,7 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
 /// split costs more than it gains and one core idles. Other devices and dtypes: candle's matmul.
 pub fn batched_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if supports(a) {
-        Ok(a.apply_op2(b, BatchedMatmul)?)
+        Ok(a.apply_op2(b, BatchedMatmul::default())?)
     } else {
         Ok(a.matmul(b)?)
     }
@@ -542,7 +542,7 @@ impl CustomOp3 for Linear {
         ) -> candle_core::Result<Vec<T>> {
             let sx = Strided::matrix(lx, x.len(), name)?;
             let sw = Strided::matrix(lwt, w.len(), name)?;
-            let mut y = batched_products(x, sx, w, sw, dims);
+            let mut y = batched_products(x, sx, w, sw, dims, false);
             add_bias(&mut y, slice(b, lb, name)?);
             Ok(y)
         }
@@ -571,15 +571,19 @@ impl CustomOp3 for Linear {
         // accumulated gradient would then keep `grad` alive until the optimiser step.
         let (x, weight) = (x.detach(), weight.detach());
         let grad = grad.detach().contiguous()?;
-        // Each a product of one [`BatchedMatmul`] (gemm over the threads, no zeroed output);
-        // `g^T` is a strided view.
+        // Each a product of one [`BatchedMatmul`] (no zeroed output; `g^T` is a strided view).
+        // The two are independent, so they run side by side, each on one thread: on these
+        // shapes (k = the batch's tokens, m and n the layer's widths) two single-threaded
+        // products keep the cores busier than two products split over both (BENCHMARKS.md).
+        let one_thread = BatchedMatmul { one_thread: true };
         let product = |a: &Tensor, b: &Tensor| -> candle_core::Result<Tensor> {
             a.unsqueeze(0)?
-                .apply_op2_no_bwd(&b.unsqueeze(0)?, &BatchedMatmul)?
+                .apply_op2_no_bwd(&b.unsqueeze(0)?, &one_thread)?
                 .squeeze(0)
         };
-        let dx = product(&grad, &weight)?;
-        let dw = product(&grad.t()?, &x)?;
+        let gt = grad.t()?;
+        let (dx, dw) = rayon::join(|| product(&grad, &weight), || product(&gt, &x));
+        let (dx, dw) = (dx?, dw?);
         let db = grad.apply_op1_no_bwd(&ColumnSums)?;
         Ok((Some(dx), Some(dw), Some(db)))
     }
@@ -648,7 +652,11 @@ impl CustomOp1 for ColumnSums {
 // ---------------------------------------------------------------------------------------------
 // Batched matrix products
 
-struct BatchedMatmul;
+#[derive(Clone, Copy, Default)]
+struct BatchedMatmul {
+    /// Each product on the calling thread alone: for two independent products run side by side.
+    one_thread: bool,
+}
 
 /// A stack of matrices as gemm reads it: element `(i, r, c)` at
 /// `offset + i * batch + r * row + c * col`.
@@ -704,6 +712,7 @@ fn batched_products<T: Real>(
     b: &[T],
     sb: Strided,
     (count, m, k, n): (usize, usize, usize, usize),
+    one_thread: bool,
 ) -> Vec<T> {
     let len = count * m * n;
     if len == 0 || k == 0 {
@@ -741,7 +750,9 @@ fn batched_products<T: Real>(
             )
         }
     };
-    if count == 1 {
+    if one_thread {
+        (0..count).for_each(|i| product(i, gemm::Parallelism::None));
+    } else if count == 1 {
         // One product (a dense layer's): gemm splits it over the threads.
         product(0, gemm::Parallelism::Rayon(rayon::current_num_threads()));
     } else {
@@ -784,6 +795,7 @@ impl CustomOp2 for BatchedMatmul {
                 b,
                 Strided::of(l2, b.len(), self.name())?,
                 dims,
+                self.one_thread,
             )),
             (CpuStorage::F64(a), CpuStorage::F64(b)) => CpuStorage::F64(batched_products(
                 a,
@@ -791,6 +803,7 @@ impl CustomOp2 for BatchedMatmul {
                 b,
                 Strided::of(l2, b.len(), self.name())?,
                 dims,
+                self.one_thread,
             )),
             (a, b) => bail!(
                 "{} supports f32 and f64, not {:?} and {:?}",
@@ -811,8 +824,10 @@ impl CustomOp2 for BatchedMatmul {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         // d(ab)/da = g b^T and d(ab)/db = a^T g: the same products over transposed views.
         let (a, b, grad) = (a.detach(), b.detach(), grad.detach());
-        let da = grad.apply_op2_no_bwd(&b.transpose(1, 2)?, &BatchedMatmul)?;
-        let db = a.transpose(1, 2)?.apply_op2_no_bwd(&grad, &BatchedMatmul)?;
+        let da = grad.apply_op2_no_bwd(&b.transpose(1, 2)?, &BatchedMatmul::default())?;
+        let db = a
+            .transpose(1, 2)?
+            .apply_op2_no_bwd(&grad, &BatchedMatmul::default())?;
         Ok((Some(da), Some(db)))
     }
 }
