@@ -1,7 +1,9 @@
-//! The commit log on a real S3-compatible server: moto's server mode on 127.0.0.1, started and
+//! The commit log and the sources' inputs on a real S3-compatible server: moto's server mode on 127.0.0.1, started and
 //! stopped by the test (`.ci/run` installs `moto[server]` beside pyarrow; its PYTHONPATH comes
 //! from BALI_PYTHONPATH). Built with `--features s3`.
 #![cfg(feature = "s3")]
+
+mod common;
 
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -12,7 +14,7 @@ use bali::store::log::LOG_FORMAT;
 use bali::store::{CommitLog, LogEntry};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 
 /// A moto server for the duration of a test.
 struct Moto {
@@ -147,4 +149,195 @@ fn create_only_puts_and_the_commit_log_work_on_an_s3_server() {
     assert_eq!(seq, 140);
     assert_eq!(manifest.partitions.len(), 140);
     assert_eq!(manifest.partitions["p77"].fingerprint, "fp-p77");
+}
+
+/// `bali` pointed at the server through the standard AWS environment.
+fn bali_on(server: &Moto) -> assert_cmd::Command {
+    let mut cmd = common::bali();
+    cmd.env(
+        "AWS_ENDPOINT_URL",
+        format!("http://127.0.0.1:{}", server.port),
+    )
+    .env("AWS_ALLOW_HTTP", "true")
+    .env("AWS_ACCESS_KEY_ID", "testing")
+    .env("AWS_SECRET_ACCESS_KEY", "testing")
+    .env("AWS_REGION", "us-east-1")
+    .env_remove("AWS_ENDPOINT")
+    .env_remove("AWS_SESSION_TOKEN")
+    .env_remove("AWS_PROFILE");
+    cmd
+}
+
+fn upload(objects: &Arc<dyn ObjectStore>, key: &str, file: &std::path::Path) {
+    let bytes = std::fs::read(file).expect("read sample file");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(objects.put(&ObjectPath::from(key), PutPayload::from(bytes)))
+        .expect("upload");
+}
+
+/// Stage, partition key, input content hashes, rows per output.
+type Partition = (String, String, Vec<String>, Vec<(String, u64)>);
+
+/// What every stage of a workdir committed, per partition: its key, the content hashes of its
+/// input files (their paths differ between a local and an S3 run, so the fingerprints do too)
+/// and the rows of each output.
+fn partitions(workdir: &std::path::Path) -> Vec<Partition> {
+    let mut out = Vec::new();
+    for stage in [
+        "articles",
+        "concepts",
+        "relations",
+        "sentences",
+        "dictionary",
+        "mentions",
+        "subgraphs",
+        "samples",
+        "names",
+        "train",
+        "evaluate",
+    ] {
+        let m = common::committed(workdir, stage);
+        let parts = m["partitions"].as_object().expect("partitions").clone();
+        for (key, record) in parts {
+            let mut hashes: Vec<String> = record["inputs"]["files"]
+                .as_object()
+                .expect("input files")
+                .values()
+                .map(|h| h.as_str().unwrap_or("").to_string())
+                .collect();
+            hashes.sort();
+            let rows = record["files"]
+                .as_object()
+                .expect("output files")
+                .iter()
+                .map(|(output, f)| (output.clone(), f["rows"].as_u64().unwrap_or(0)))
+                .collect();
+            out.push((stage.to_string(), key, hashes, rows));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sample_pipeline_reads_its_inputs_from_s3_as_from_disk() {
+    let Some(server) = moto() else { return };
+    let inputs = bucket(&server, "inputs");
+    let root = common::root();
+    for dir in ["pubmed", "umls"] {
+        for entry in std::fs::read_dir(root.join("sample_data").join(dir)).expect("sample_data") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .to_string();
+            upload(&inputs, &format!("{dir}/{name}"), &path);
+        }
+    }
+    // The sample pipeline with its sources on the server and everything else as it is.
+    let text = std::fs::read_to_string(root.join("pipelines/sample.yaml"))
+        .expect("sample.yaml")
+        .replace("sample_data/pubmed/", "s3://inputs/pubmed/")
+        .replace("meta: sample_data/umls", "meta: s3://inputs/umls")
+        .replace("sample_data/", &format!("{}/sample_data/", root.display()));
+    assert!(text.contains("s3://inputs/pubmed/*.xml*") && text.contains("s3://inputs/umls"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipeline = common::write(dir.path(), "s3.yaml", &text);
+    let on_s3 = dir.path().join("wd");
+    bali_on(&server)
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--workdir")
+        .arg(&on_s3)
+        .assert()
+        .success();
+    let (_local_dir, local) = common::sample_run();
+
+    // The same partitions from the same bytes (the downloads hash as the local files do), with
+    // the same rows, and the same answers.
+    let (ours, theirs) = (partitions(&on_s3), partitions(&local));
+    assert!(ours.len() > 10, "{ours:?}");
+    assert!(ours
+        .iter()
+        .any(|(stage, _, hashes, _)| stage == "articles" && !hashes.is_empty()));
+    assert_eq!(ours, theirs);
+    for query in [
+        "SELECT count(*) FROM articles",
+        "SELECT count(*) FROM concepts",
+        "SELECT count(*) FROM relations",
+        "SELECT count(*) FROM mentions",
+        "SELECT count(DISTINCT pmid) FROM sentences",
+    ] {
+        assert_eq!(
+            common::sql_value(&on_s3, query),
+            common::sql_value(&local, query),
+            "{query}"
+        );
+    }
+
+    // Nothing changed: nothing runs, and the cached hashes spare the downloads.
+    bali_on(&server)
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--workdir")
+        .arg(&on_s3)
+        .assert()
+        .success();
+    let report = common::last_report(&on_s3);
+    for stage in ["articles", "concepts", "relations", "train"] {
+        assert_eq!(common::runs(&report, stage), 0, "{stage} re-ran");
+    }
+
+    // A new file arrives: only its partition is read.
+    upload(
+        &inputs,
+        "pubmed/pubmed26n0004.xml",
+        &root.join("sample_data/pubmed/pubmed26n0001.xml"),
+    );
+    bali_on(&server)
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--workdir")
+        .arg(&on_s3)
+        .assert()
+        .success();
+    let report = common::last_report(&on_s3);
+    assert_eq!(common::runs(&report, "articles"), 1);
+    assert_eq!(common::runs(&report, "concepts"), 0);
+}
+
+#[test]
+fn a_url_that_names_nothing_is_a_configuration_error_naming_it() {
+    let Some(server) = moto() else { return };
+    let _ = bucket(&server, "empty");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (paths, expected) in [
+        ("s3://empty/pubmed/*.xml", "no object matches"),
+        (
+            "s3://no-such-bucket/pubmed/*.xml",
+            "s3://no-such-bucket/pubmed/*.xml",
+        ),
+    ] {
+        let pipeline = common::write(
+            dir.path(),
+            "bad.yaml",
+            &format!(
+                "pipeline: t\nstages:\n  articles: {{ kind: pubmed, options: {{ paths: [\"{paths}\"] }} }}\n"
+            ),
+        );
+        let out = bali_on(&server)
+            .arg("run")
+            .arg(&pipeline)
+            .arg("--workdir")
+            .arg(dir.path().join("wd"))
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{paths}: {stderr}");
+        assert!(stderr.contains(expected), "{paths}: {stderr}");
+        assert!(
+            !stderr.contains("testing"),
+            "a credential in a message: {stderr}"
+        );
+    }
 }

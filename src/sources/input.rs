@@ -1,4 +1,4 @@
-//! Opening an input file: plain or gzip (told apart by the magic bytes, never by the name),
+//! Opening an input file (a local path or an object URL, [`crate::store::remote`]): plain or gzip (told apart by the magic bytes, never by the name),
 //! decompressed on a thread of its own, with progress counted in compressed bytes.
 //!
 //! Decompression and parsing cost about the same per byte, so they run on two threads joined
@@ -17,6 +17,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use flate2::bufread::MultiGzDecoder;
 
 use crate::error::{IoResultExt, Result};
+use crate::store::remote::{self, ObjectUrl};
 
 /// Bytes per decompressed chunk: large enough that channel overhead is noise, small enough
 /// that the parser starts at once.
@@ -25,6 +26,31 @@ pub const CHUNK_BYTES: usize = 256 * 1024;
 pub const CHANNEL_CHUNKS: usize = 8;
 /// The first two bytes of every gzip member (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// `path` taken from `base_dir` when it is relative; an object URL stays as it is.
+pub fn locate(base_dir: &Path, path: &str) -> std::path::PathBuf {
+    if path.contains("://") {
+        std::path::PathBuf::from(path)
+    } else {
+        base_dir.join(path)
+    }
+}
+
+/// Whether the input `path` names (a local file or an object) exists.
+pub fn input_exists(path: &Path) -> Result<bool> {
+    match ObjectUrl::parse(path)? {
+        Some(url) => remote::exists(&url),
+        None => Ok(path.is_file()),
+    }
+}
+
+/// The size in bytes of the input `path` names: a local file's or an object's.
+pub fn input_size(path: &Path) -> Result<u64> {
+    match ObjectUrl::parse(path)? {
+        Some(url) => Ok(remote::head(&url)?.size),
+        None => Ok(std::fs::metadata(path).at(path)?.len()),
+    }
+}
 
 /// Opens `path`, starts decompressing it on a scoped thread and hands the decompressed
 /// stream to `consume`. Returns what `consume` returns; the thread is joined before this
@@ -37,7 +63,10 @@ pub fn with_decoded<T>(
     progress: &AtomicU64,
     consume: impl FnOnce(ChunkReader) -> Result<T>,
 ) -> Result<T> {
-    let file = File::open(path).at(path)?;
+    let file: Box<dyn Read + Send> = match ObjectUrl::parse(path)? {
+        Some(url) => Box::new(remote::open(&url)?),
+        None => Box::new(File::open(path).at(path)?),
+    };
     let (chunks_tx, chunks_rx) = bounded::<io::Result<Vec<u8>>>(CHANNEL_CHUNKS);
     let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(CHANNEL_CHUNKS + 2);
     std::thread::scope(|scope| {
@@ -52,7 +81,7 @@ pub fn with_decoded<T>(
 /// The decompressing thread: reads `file`, sends full chunks, and on an error sends what it
 /// has and then the error. Stops when the receiver goes away.
 fn decode(
-    file: File,
+    file: Box<dyn Read + Send>,
     progress: &AtomicU64,
     chunks: Sender<io::Result<Vec<u8>>>,
     recycled: Receiver<Vec<u8>>,
@@ -111,7 +140,7 @@ fn decode(
 
 /// Counts bytes read from the file into the shared progress counter.
 struct Counting<'p> {
-    inner: File,
+    inner: Box<dyn Read + Send>,
     progress: &'p AtomicU64,
 }
 

@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{BaliError, Position, Result};
+use crate::sources::input::{input_exists, locate};
 use crate::sources::policy::{file_name, Rejects};
 use crate::sources::rrf::{for_each_line, Line};
 use crate::sources::vocab::{
@@ -193,20 +194,20 @@ fn rrf_path(
     base_dir: &Path,
 ) -> Result<PathBuf> {
     if let Some(path) = explicit {
-        return Ok(base_dir.join(path));
+        return Ok(locate(base_dir, path));
     }
     let Some(meta) = meta else {
         return Err(BaliError::Spec(format!(
             "set `meta` (the UMLS META directory) or `{option}` (the {name} file)"
         )));
     };
-    let dir = base_dir.join(meta);
+    let dir = locate(base_dir, meta);
     let plain = dir.join(name);
     let gzipped = dir.join(format!("{name}.gz"));
-    if plain.is_file() {
+    if input_exists(&plain)? {
         return Ok(plain);
     }
-    if gzipped.is_file() {
+    if input_exists(&gzipped)? {
         return Ok(gzipped);
     }
     Err(BaliError::Spec(format!(

@@ -16,13 +16,14 @@ use arrow::array::RecordBatch;
 use crate::engine::{
     BuildContext, InputDecl, OutputDecl, PartitionCtx, SourcePartition, Stage, StageKind, Unit,
 };
-use crate::error::{BaliError, IoResultExt, Result};
+use crate::error::{BaliError, Result};
 use crate::sources::obo::{read_obo, OboOptions};
 use crate::sources::pubmed::{read_pubmed, PubmedOptions};
 use crate::sources::umls::{
     read_mrconso, read_mrrel, read_mrsty, UmlsConceptsOptions, UmlsRelationsOptions,
 };
 use crate::sources::ReadStats;
+use crate::store::remote::{self, ObjectUrl};
 use crate::tables::TableType;
 
 /// Runs one reader for a partition: batches go to the output of their table type.
@@ -38,7 +39,7 @@ fn run_reader(
 ) -> Result<()> {
     let total = files
         .iter()
-        .map(|f| std::fs::metadata(f).map(|m| m.len()).at(f))
+        .map(|f| crate::sources::input::input_size(f))
         .sum::<Result<u64>>()?;
     ctx.progress().start(total, Unit::Bytes);
     let progress = AtomicU64::new(0);
@@ -77,7 +78,8 @@ fn run_reader(
     Ok(())
 }
 
-/// The files `patterns` name, relative to `base`: globs expanded, sorted and deduplicated.
+/// The files `patterns` name, relative to `base`, or the objects an `s3://` pattern names:
+/// globs expanded, sorted and deduplicated.
 /// A pattern that matches nothing is an error (a typo would otherwise read nothing silently).
 fn expand(patterns: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
     if patterns.is_empty() {
@@ -88,6 +90,17 @@ fn expand(patterns: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
     }
     let mut files = Vec::new();
     for pattern in patterns {
+        if let Some(url) = ObjectUrl::parse(Path::new(pattern))? {
+            let found = remote::glob(&url)?;
+            if found.is_empty() {
+                return Err(BaliError::Spec(format!(
+                    "stage `{}`: no object matches {pattern:?}",
+                    ctx.stage
+                )));
+            }
+            files.extend(found.into_iter().map(|(u, _)| PathBuf::from(u.to_string())));
+            continue;
+        }
         let full = ctx.resolve(pattern);
         let text = full.to_string_lossy();
         let matches = glob::glob(&text).map_err(|e| {
@@ -385,8 +398,8 @@ impl StageKind for OboKind {
     const EXAMPLE: &'static str = "path: sample_data/ontology/mini.obo\nsab: HPO";
 
     fn build(options: OboOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let path = ctx.resolve(&options.path);
-        if !path.is_file() {
+        let path = crate::sources::input::locate(&ctx.base_dir, &options.path);
+        if !crate::sources::input::input_exists(&path)? {
             return Err(BaliError::Spec(format!(
                 "stage `{}`: no OBO file at {}",
                 ctx.stage,

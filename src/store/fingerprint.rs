@@ -18,11 +18,15 @@ use crate::error::{IoResultExt, Result};
 
 /// Hashes a file's contents with blake3 (hex).
 pub fn hash_file(path: &Path) -> Result<String> {
-    let mut f = File::open(path).at(path)?;
+    hash_reader(path, File::open(path).at(path)?)
+}
+
+/// Hashes what `reader` yields with blake3 (hex); errors name `what`.
+fn hash_reader(what: impl AsRef<Path>, mut reader: impl Read) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).at(path)?;
+        let n = reader.read(&mut buf).at(what.as_ref())?;
         if n == 0 {
             break;
         }
@@ -36,6 +40,9 @@ struct Entry {
     size: u64,
     mtime_ns: u128,
     hash: String,
+    /// An object's ETag (objects have no modification time bali can trust across stores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
 }
 
 /// A persistent cache of file content hashes.
@@ -69,8 +76,13 @@ impl FileHashCache {
         }
     }
 
-    /// The content hash of `path`, from the cache when size and mtime are unchanged.
+    /// The content hash of `path`, from the cache when size and mtime are unchanged. For an
+    /// object URL ([`super::remote`]) the cache keys on (URL, size, ETag), so the object is
+    /// downloaded for hashing only when it is new or was written again.
     pub fn hash(&self, path: &Path) -> Result<String> {
+        if let Some(url) = super::remote::ObjectUrl::parse(path)? {
+            return self.hash_object(&url);
+        }
         let meta = fs::metadata(path).at(path)?;
         let mtime_ns = meta
             .modified()
@@ -94,6 +106,29 @@ impl FileHashCache {
                 size: meta.len(),
                 mtime_ns,
                 hash: hash.clone(),
+                etag: None,
+            },
+        );
+        *lock(&self.dirty) = true;
+        Ok(hash)
+    }
+
+    fn hash_object(&self, url: &super::remote::ObjectUrl) -> Result<String> {
+        let info = super::remote::head(url)?;
+        let key = url.to_string();
+        if let Some(e) = lock(&self.entries).get(&key) {
+            if e.size == info.size && !info.etag.is_empty() && e.etag.as_ref() == Some(&info.etag) {
+                return Ok(e.hash.clone());
+            }
+        }
+        let hash = hash_reader(&key, super::remote::open(url)?)?;
+        lock(&self.entries).insert(
+            key,
+            Entry {
+                size: info.size,
+                mtime_ns: 0,
+                hash: hash.clone(),
+                etag: Some(info.etag),
             },
         );
         *lock(&self.dirty) = true;

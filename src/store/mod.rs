@@ -27,6 +27,7 @@ pub mod log;
 mod manifest;
 pub mod objects;
 mod reader;
+pub mod remote;
 mod writer;
 
 use std::fs::{self, File};

@@ -1,0 +1,311 @@
+//! Input files named by URL (`s3://bucket/pubmed/*.xml.gz`): telling a URL from a local path,
+//! the store of a bucket, listing by glob, an object's size and ETag, and a blocking reader of
+//! its bytes.
+//!
+//! A URL travels through bali as the text of a `Path`, so a source's file list, partition keys
+//! and messages treat it like a file; the four places that touch the bytes (globbing, sizes,
+//! fingerprints and reading) ask [`ObjectUrl::parse`] first.
+//!
+//! S3 needs bali built with the `s3` feature. Its settings come from the standard AWS
+//! environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+//! `AWS_REGION` or `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL` or `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`
+//! for a local server). Messages name the URL and object_store's reason, never a credential.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+
+use super::objects::block_on;
+use crate::error::{BaliError, Result};
+
+/// The URL schemes bali reads; anything else with `://` is an error, not a relative path.
+const SCHEMES: &[&str] = &["s3"];
+
+/// An object named by URL: `scheme://bucket/key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectUrl {
+    /// `s3`.
+    pub scheme: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The key inside the bucket (may hold glob characters while it is a pattern).
+    pub key: String,
+}
+
+impl ObjectUrl {
+    /// The URL `path` spells, if it spells one: `None` for a local path, an error for a URL
+    /// bali cannot read (an unknown scheme, no bucket).
+    pub fn parse(path: &Path) -> Result<Option<ObjectUrl>> {
+        let Some(text) = path.to_str() else {
+            return Ok(None);
+        };
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return Ok(None);
+        };
+        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(None);
+        }
+        if !SCHEMES.contains(&scheme) {
+            return Err(BaliError::Spec(format!(
+                "{text}: bali reads local paths and {} URLs, not `{scheme}://`",
+                SCHEMES
+                    .iter()
+                    .map(|s| format!("`{s}://`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(BaliError::Spec(format!("{text}: the URL names no bucket")));
+        }
+        Ok(Some(ObjectUrl {
+            scheme: scheme.to_string(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        }))
+    }
+
+    /// The URL of the object `key` in the same bucket.
+    fn with_key(&self, key: &str) -> ObjectUrl {
+        ObjectUrl {
+            key: key.to_string(),
+            ..self.clone()
+        }
+    }
+
+    fn object_path(&self) -> Result<ObjectPath> {
+        ObjectPath::parse(&self.key)
+            .map_err(|e| BaliError::Spec(format!("{self}: not a valid object key: {e}")))
+    }
+
+    /// A failed call on this URL: what names nothing or is refused is a configuration error
+    /// (exit 2, like a local glob that matches nothing); the rest (the network, the server) is
+    /// an I/O error.
+    fn error(&self, what: &str, e: object_store::Error) -> BaliError {
+        use object_store::Error as E;
+        let configuration = |reason: &str| BaliError::Spec(format!("{self}: {what}: {reason}"));
+        match e {
+            E::NotFound { .. } => configuration("no such object"),
+            E::Unauthenticated { .. } | E::PermissionDenied { .. } => configuration(&format!(
+                "access refused; check the AWS credentials in the environment ({e})"
+            )),
+            e if e.to_string().contains("NoSuchBucket") => configuration("no such bucket"),
+            // The last place object_store looks for credentials is the instance metadata
+            // service; reaching it means the environment holds none.
+            e if e.to_string().contains("169.254.169.254") => configuration(
+                "found no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or \
+                 a role through AWS_WEB_IDENTITY_TOKEN_FILE / the instance metadata service)",
+            ),
+            e => BaliError::Io {
+                path: self.to_string().into(),
+                source: io::Error::other(format!("{what}: {e}")),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}/{}", self.scheme, self.bucket, self.key)
+    }
+}
+
+/// What bali needs to know of an object before reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its ETag (changes whenever the object is written again); empty where the store has none.
+    pub etag: String,
+}
+
+impl From<&ObjectMeta> for ObjectInfo {
+    fn from(meta: &ObjectMeta) -> ObjectInfo {
+        ObjectInfo {
+            size: meta.size,
+            etag: meta.e_tag.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The stores built so far, by (scheme, bucket).
+type Stores = Mutex<HashMap<(String, String), Arc<dyn ObjectStore>>>;
+
+/// The store of `url`'s bucket, built once per bucket from the environment.
+fn store(url: &ObjectUrl) -> Result<Arc<dyn ObjectStore>> {
+    static STORES: OnceLock<Stores> = OnceLock::new();
+    let stores = STORES.get_or_init(Default::default);
+    let key = (url.scheme.clone(), url.bucket.clone());
+    if let Some(store) = stores.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(store.clone());
+    }
+    let store = build(url)?;
+    stores
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, store.clone());
+    Ok(store)
+}
+
+#[cfg(feature = "s3")]
+fn build(url: &ObjectUrl) -> Result<Arc<dyn ObjectStore>> {
+    let store = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(&url.bucket)
+        .build()
+        .map_err(|e| {
+            BaliError::Spec(format!(
+                "{url}: cannot configure S3 from the environment: {e}"
+            ))
+        })?;
+    Ok(Arc::new(store))
+}
+
+#[cfg(not(feature = "s3"))]
+fn build(url: &ObjectUrl) -> Result<Arc<dyn ObjectStore>> {
+    Err(BaliError::Spec(format!(
+        "{url}: this bali was built without S3 support; build it with `--features s3`"
+    )))
+}
+
+/// The objects whose keys match `pattern`'s key as a glob (`*` and `?` stay inside one path
+/// segment, `**` crosses them), sorted by key. Lists only below the pattern's literal folder.
+pub fn glob(pattern: &ObjectUrl) -> Result<Vec<(ObjectUrl, ObjectInfo)>> {
+    let matcher = glob::Pattern::new(&pattern.key)
+        .map_err(|e| BaliError::Spec(format!("{pattern}: bad glob: {e}")))?;
+    let options = glob::MatchOptions {
+        require_literal_separator: true,
+        ..Default::default()
+    };
+    let literal: Vec<&str> = pattern
+        .key
+        .split('/')
+        .take_while(|segment| !segment.contains(['*', '?', '[']))
+        .collect();
+    // The folder to list: every literal segment but the last (which may be the file itself).
+    let folder = match literal.len() {
+        n if n == pattern.key.split('/').count() => literal[..n.saturating_sub(1)].join("/"),
+        _ => literal.join("/"),
+    };
+    let store = store(pattern)?;
+    let prefix = (!folder.is_empty()).then(|| ObjectPath::from(folder.as_str()));
+    let metas: Vec<ObjectMeta> = block_on(store.list(prefix.as_ref()).try_collect())
+        .map_err(|e| pattern.error("cannot list the bucket", e))?;
+    let mut found: Vec<(ObjectUrl, ObjectInfo)> = metas
+        .iter()
+        .filter(|m| matcher.matches_with(m.location.as_ref(), options))
+        .map(|m| (pattern.with_key(m.location.as_ref()), ObjectInfo::from(m)))
+        .collect();
+    found.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    Ok(found)
+}
+
+/// The size and ETag of the object `url` names.
+pub fn head(url: &ObjectUrl) -> Result<ObjectInfo> {
+    let store = store(url)?;
+    let meta = block_on(store.head(&url.object_path()?))
+        .map_err(|e| url.error("cannot read the object's metadata", e))?;
+    Ok(ObjectInfo::from(&meta))
+}
+
+/// Whether the object `url` names exists.
+pub fn exists(url: &ObjectUrl) -> Result<bool> {
+    let store = store(url)?;
+    match block_on(store.head(&url.object_path()?)) {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(url.error("cannot read the object's metadata", e)),
+    }
+}
+
+/// Opens the object `url` names for reading, as a stream of its bytes.
+pub fn open(url: &ObjectUrl) -> Result<ObjectReader> {
+    let store = store(url)?;
+    let path = url.object_path()?;
+    let got = block_on(store.get(&path)).map_err(|e| url.error("cannot read", e))?;
+    Ok(ObjectReader {
+        url: url.to_string(),
+        stream: got.into_stream(),
+        current: Bytes::new(),
+    })
+}
+
+/// A blocking [`Read`] over an object's byte stream: each read that finds its buffer empty
+/// waits for the next piece of the download.
+pub struct ObjectReader {
+    url: String,
+    stream: BoxStream<'static, object_store::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl Read for ObjectReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match block_on(self.stream.next()) {
+                None => return Ok(0),
+                Some(Ok(piece)) => self.current = piece,
+                Some(Err(e)) => {
+                    return Err(io::Error::other(format!(
+                        "{}: the download failed: {e}",
+                        self.url
+                    )))
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_told_from_paths_and_bad_ones_are_named() -> Result<()> {
+        assert_eq!(ObjectUrl::parse(Path::new("data/pubmed/*.xml.gz"))?, None);
+        assert_eq!(ObjectUrl::parse(Path::new("/abs/a.xml"))?, None);
+        let url = ObjectUrl::parse(Path::new("s3://bucket/pubmed/x.xml.gz"))?;
+        assert_eq!(
+            url,
+            Some(ObjectUrl {
+                scheme: "s3".into(),
+                bucket: "bucket".into(),
+                key: "pubmed/x.xml.gz".into()
+            })
+        );
+        assert_eq!(
+            url.map(|u| u.to_string()).as_deref(),
+            Some("s3://bucket/pubmed/x.xml.gz")
+        );
+        let err = ObjectUrl::parse(Path::new("gs://bucket/x"))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("gs://bucket/x") && err.contains("`s3://`"),
+            "{err}"
+        );
+        assert!(ObjectUrl::parse(Path::new("s3:///x")).is_err());
+        Ok(())
+    }
+
+    #[cfg(not(feature = "s3"))]
+    #[test]
+    fn without_the_feature_an_s3_url_says_how_to_get_it() -> Result<()> {
+        let url = ObjectUrl::parse(Path::new("s3://bucket/x.xml"))?
+            .ok_or(BaliError::Internal("not a URL".into()))?;
+        let err = head(&url).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("--features s3"), "{err}");
+        Ok(())
+    }
+}
