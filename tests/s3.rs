@@ -1,6 +1,6 @@
 //! The commit log and the sources' inputs on a real S3-compatible server: moto's server mode on 127.0.0.1, started and
 //! stopped by the test (`.ci/run` installs `moto[server]` beside pyarrow; its PYTHONPATH comes
-//! from BALI_PYTHONPATH). Built with `--features s3`.
+//! from BALI_PYTHONPATH). Needs the `s3` feature (on by default).
 #![cfg(feature = "s3")]
 
 mod common;

@@ -24,6 +24,7 @@ use super::process::{cpu_times, Stopwatch, Timing};
 use super::table::{seconds, Table};
 use crate::engine::RunReport;
 use crate::error::{BaliError, IoResultExt, Result};
+use crate::store::remote::{self, ObjectUrl};
 use crate::store::{CommitLog, FileRecord, FingerprintInputs, LogEntry, PartitionRecord};
 
 /// How to run the benchmark.
@@ -43,12 +44,16 @@ pub struct ShardBenchOptions {
     pub sample_data: PathBuf,
     /// The bali binary the workers run.
     pub binary: PathBuf,
+    /// An `s3://bucket/prefix` where the commit log is also measured, one committer at a
+    /// time (a test server such as moto does not make create-only puts atomic across
+    /// concurrent requests).
+    pub s3: Option<String>,
 }
 
 /// One commit-log measurement.
 #[derive(Debug, Clone, Serialize)]
 pub struct CommitRun {
-    /// `local disk` or `in memory`.
+    /// `local disk`, `in memory` or `S3 server`.
     pub backend: String,
     /// Concurrent committers.
     pub committers: usize,
@@ -104,8 +109,23 @@ pub fn run_shard_bench(options: &ShardBenchOptions) -> Result<ShardBenchReport> 
             let root = dir
                 .path()
                 .join(format!("log-{committers}-{}", backend.len()));
-            commits.push(commit_run(backend, &root, committers, options.commits)?);
+            let log = match backend {
+                "local disk" => {
+                    CommitLog::new(crate::store::objects::local(&root)?, "", Some(&root))
+                }
+                _ => CommitLog::new(Arc::new(object_store::memory::InMemory::new()), "", None),
+            };
+            commits.push(commit_run(backend, log, committers, options.commits)?);
         }
+    }
+    if let Some(url) = &options.s3 {
+        let parsed = ObjectUrl::parse(Path::new(url))?
+            .ok_or_else(|| BaliError::Spec(format!("--s3 {url}: not an s3:// URL")))?;
+        let (objects, prefix) = remote::store_at(&parsed)?;
+        // A prefix of its own per run, so earlier runs' entries do not count.
+        let run = Utc::now().format("%Y%m%dT%H%M%S%.3f");
+        let log = CommitLog::new(objects, &format!("{prefix}/bench-{run}"), None);
+        commits.push(commit_run("S3 server", log, 1, options.commits)?);
     }
 
     let parts_dir = dir.path().join("pubmed");
@@ -243,11 +263,12 @@ fn sample_record(i: usize) -> PartitionRecord {
     }
 }
 
-fn commit_run(backend: &str, root: &Path, committers: usize, commits: usize) -> Result<CommitRun> {
-    let log = match backend {
-        "local disk" => CommitLog::new(crate::store::objects::local(root)?, "", Some(root)),
-        _ => CommitLog::new(Arc::new(object_store::memory::InMemory::new()), "", None),
-    };
+fn commit_run(
+    backend: &str,
+    log: CommitLog,
+    committers: usize,
+    commits: usize,
+) -> Result<CommitRun> {
     let committers = committers.max(1);
     let each = commits.div_ceil(committers);
     let t0 = Instant::now();
@@ -448,7 +469,12 @@ mod tests {
     #[test]
     fn the_commit_log_measurement_checks_what_it_committed() -> Result<()> {
         let dir = tempfile::tempdir().at(std::env::temp_dir())?;
-        let run = commit_run("local disk", dir.path(), 3, 20)?;
+        let log = CommitLog::new(
+            crate::store::objects::local(dir.path())?,
+            "",
+            Some(dir.path()),
+        );
+        let run = commit_run("local disk", log, 3, 20)?;
         assert_eq!((run.committers, run.commits), (3, 21));
         assert!(run.latency_ms > 0.0 && run.conflicts_per_commit >= 0.0);
         Ok(())

@@ -155,6 +155,10 @@ pub enum BenchCommand {
         /// The sample_data folder [default: the one of the source tree bali was built from].
         #[arg(long)]
         sample_data: Option<PathBuf>,
+        /// Also measure the commit log at this `s3://bucket/prefix` (one committer; settings
+        /// from the AWS environment; needs the default `s3` feature).
+        #[arg(long, value_name = "URL")]
+        s3: Option<String>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -355,6 +359,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
             commits,
             committers,
             sample_data,
+            s3,
             json,
         } => {
             let options = ShardBenchOptions {
@@ -365,6 +370,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 committers,
                 sample_data: sample_data.unwrap_or_else(|| crate::bench::repo_path("sample_data")),
                 binary: std::env::current_exe()?,
+                s3,
             };
             print(&run_shard_bench(&options)?, machine, json)
         }

@@ -47,7 +47,8 @@ fn default_suppress() -> Vec<String> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UmlsConceptsOptions {
-    /// The UMLS `META` directory holding MRCONSO.RRF and MRSTY.RRF (or `.RRF.gz`).
+    /// The UMLS `META` directory holding MRCONSO.RRF and MRSTY.RRF (or `.RRF.gz`); a local
+    /// folder or an `s3://bucket/prefix` URL.
     #[serde(default)]
     pub meta: Option<String>,
     /// MRCONSO file, overriding the one in `meta` (plain or gzip).
@@ -125,7 +126,8 @@ impl UmlsConceptsOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UmlsRelationsOptions {
-    /// The UMLS `META` directory holding MRREL.RRF (or `.RRF.gz`).
+    /// The UMLS `META` directory holding MRREL.RRF (or `.RRF.gz`); a local folder or an
+    /// `s3://bucket/prefix` URL.
     #[serde(default)]
     pub meta: Option<String>,
     /// MRREL file, overriding the one in `meta` (plain or gzip).

@@ -6,7 +6,7 @@
 //! and messages treat it like a file; the four places that touch the bytes (globbing, sizes,
 //! fingerprints and reading) ask [`ObjectUrl::parse`] first.
 //!
-//! S3 needs bali built with the `s3` feature. Its settings come from the standard AWS
+//! S3 needs the `s3` feature (on by default). Its settings come from the standard AWS
 //! environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 //! `AWS_REGION` or `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL` or `AWS_ENDPOINT`, `AWS_ALLOW_HTTP`
 //! for a local server). Messages name the URL and object_store's reason, never a credential.
@@ -171,8 +171,15 @@ fn build(url: &ObjectUrl) -> Result<Arc<dyn ObjectStore>> {
 #[cfg(not(feature = "s3"))]
 fn build(url: &ObjectUrl) -> Result<Arc<dyn ObjectStore>> {
     Err(BaliError::Spec(format!(
-        "{url}: this bali was built without S3 support; build it with `--features s3`"
+        "{url}: this bali was built without S3 support (`--no-default-features`); build it with \
+         the `s3` feature"
     )))
+}
+
+/// The store of `url`'s bucket and `url`'s key as an object path: where a commit log (or
+/// anything else keyed under a prefix) can live.
+pub fn store_at(url: &ObjectUrl) -> Result<(Arc<dyn ObjectStore>, String)> {
+    Ok((store(url)?, url.key.trim_matches('/').to_string()))
 }
 
 /// The objects whose keys match `pattern`'s key as a glob (`*` and `?` stay inside one path
@@ -305,7 +312,7 @@ mod tests {
         let url = ObjectUrl::parse(Path::new("s3://bucket/x.xml"))?
             .ok_or(BaliError::Internal("not a URL".into()))?;
         let err = head(&url).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("--features s3"), "{err}");
+        assert!(err.contains("the `s3` feature"), "{err}");
         Ok(())
     }
 }

@@ -38,8 +38,9 @@ use crate::sources::{default_batch_size, input, Emit, ErrorPolicy, ReadStats};
 #[serde(deny_unknown_fields)]
 pub struct PubmedOptions {
     /// Files to read, as paths or glob patterns (e.g. `pubmed/*.xml.gz`), relative to the
-    /// current directory. Each matched file is one partition, so adding an update file and
-    /// re-running reads that file only. Plain and gzip files are told apart by content.
+    /// current directory, or `s3://bucket/key` URLs and patterns (the default `s3` feature).
+    /// Each matched file is one partition, so adding an update file and re-running reads that
+    /// file only. Plain and gzip files are told apart by content.
     pub paths: Vec<String>,
     /// What to do with a record that cannot be read: `fail` (stop with file, byte offset and
     /// reason), `skip` (count it) or `quarantine` (keep it in the `rejects` output).
