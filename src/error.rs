@@ -63,6 +63,16 @@ pub enum BaliError {
         source: std::io::Error,
     },
 
+    /// The command cannot run as given: a workdir that does not exist, or one another run
+    /// holds. Exit code 2, like a validation error.
+    #[error("{}: {reason}", path.display())]
+    Usage {
+        /// The workdir or path the command was given.
+        path: PathBuf,
+        /// What is wrong and what to do, in words.
+        reason: String,
+    },
+
     /// The checkpoint store holds something bali did not write or cannot understand.
     #[error("checkpoint store {}: {reason}", path.display())]
     Store {
@@ -168,7 +178,7 @@ impl BaliError {
     /// The process exit code the CLI uses: 2 for usage/validation errors, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            BaliError::Spec(_) => 2,
+            BaliError::Spec(_) | BaliError::Usage { .. } => 2,
             BaliError::Context(_, source) => source.exit_code(),
             _ => 1,
         }

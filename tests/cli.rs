@@ -215,12 +215,32 @@ fn inspect_and_sql_read_every_stage() {
                 .and(predicate::str::contains("training samples"))
                 .and(predicate::str::contains("C0018801")),
         );
+    // Usage errors exit 2: a stage never built, a workdir that does not exist, a workdir
+    // another run holds.
     bali()
         .arg("inspect")
         .arg(wd.join("nope"))
         .assert()
-        .failure()
+        .code(2)
         .stderr(predicate::str::contains("has no checkpoint"));
+    bali()
+        .args(["sql", "--workdir"])
+        .arg(wd.join("missing"))
+        .arg("SELECT 1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no such workdir"));
+    {
+        let _held = bali::store::Store::at(&wd).lock().expect("lock");
+        bali()
+            .args(["run", "pipelines/sample.yaml", "--workdir"])
+            .arg(&wd)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "another `bali run` is using this workdir",
+            ));
+    }
     bali()
         .args(["sql", "--workdir"])
         .arg(&wd)

@@ -14,6 +14,7 @@ use crate::engine::{
 use crate::inspect::{format_batches, inspect_stage, query, render_status, InspectOptions};
 use crate::spec::{load, LoadOptions, Plan};
 use crate::store::{FileHashCache, Store};
+use crate::BaliError;
 
 pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
     let registry = Registry::builtin();
@@ -121,7 +122,11 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
                     };
                     load_plan(&args, &registry)?.workdir
                 }
-                (None, None) => anyhow::bail!("give --workdir or --pipeline"),
+                (None, None) => {
+                    return Err(
+                        BaliError::Spec("`bali sql` needs --workdir or --pipeline".into()).into(),
+                    )
+                }
             };
             let store = Store::open_existing(&workdir)?;
             let batches = query(&store, &sql)?;
@@ -238,18 +243,25 @@ fn split_stage_path(path: &Path) -> Result<(Store, Option<String>)> {
     if let Some(parent) = path.parent().filter(|p| p.is_dir()) {
         let store = Store::open_existing(parent)?;
         let names = store.stage_names()?;
-        anyhow::bail!(
-            "{} has no checkpoint; stages in {}: {}",
-            path.display(),
-            parent.display(),
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
-        );
+        return Err(BaliError::Usage {
+            path: path.to_path_buf(),
+            reason: format!(
+                "has no checkpoint; stages in {}: {}",
+                parent.display(),
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        }
+        .into());
     }
-    anyhow::bail!("{} does not exist", path.display())
+    Err(BaliError::Usage {
+        path: path.to_path_buf(),
+        reason: "does not exist".into(),
+    }
+    .into())
 }
 
 fn list_stages(store: &Store) -> Result<String> {

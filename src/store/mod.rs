@@ -76,7 +76,7 @@ impl Store {
     pub fn open_existing(root: impl AsRef<Path>) -> Result<Store> {
         let root = root.as_ref().to_path_buf();
         if !root.is_dir() {
-            return Err(BaliError::Store {
+            return Err(BaliError::Usage {
                 path: root,
                 reason: "no such workdir (has the pipeline been run?)".into(),
             });
@@ -162,7 +162,7 @@ impl Store {
     }
 
     fn busy(&self, reason: &str) -> BaliError {
-        BaliError::Store {
+        BaliError::Usage {
             path: self.root.clone(),
             reason: reason.into(),
         }
