@@ -211,11 +211,29 @@ pub fn glob(pattern: &ObjectUrl) -> Result<Vec<(ObjectUrl, ObjectInfo)>> {
         .map(|m| (pattern.with_key(m.location.as_ref()), ObjectInfo::from(m)))
         .collect();
     found.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    let mut listed = listed().lock().unwrap_or_else(|p| p.into_inner());
+    for (url, info) in &found {
+        listed.insert(url.to_string(), info.clone());
+    }
     Ok(found)
 }
 
-/// The size and ETag of the object `url` names.
+/// What listings of this process returned, by URL: planning a run over thousands of objects
+/// then costs a listing per pattern, not a HEAD request per object.
+fn listed() -> &'static Mutex<HashMap<String, ObjectInfo>> {
+    static LISTED: OnceLock<Mutex<HashMap<String, ObjectInfo>>> = OnceLock::new();
+    LISTED.get_or_init(Default::default)
+}
+
+/// The size and ETag of the object `url` names (as this process last listed it, if it did).
 pub fn head(url: &ObjectUrl) -> Result<ObjectInfo> {
+    if let Some(info) = listed()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&url.to_string())
+    {
+        return Ok(info.clone());
+    }
     let store = store(url)?;
     let meta = block_on(store.head(&url.object_path()?))
         .map_err(|e| url.error("cannot read the object's metadata", e))?;
