@@ -183,19 +183,10 @@ type Partition = (String, String, Vec<String>, Vec<(String, u64)>);
 /// and the rows of each output.
 fn partitions(workdir: &std::path::Path) -> Vec<Partition> {
     let mut out = Vec::new();
-    for stage in [
-        "articles",
-        "concepts",
-        "relations",
-        "sentences",
-        "dictionary",
-        "mentions",
-        "subgraphs",
-        "samples",
-        "names",
-        "train",
-        "evaluate",
-    ] {
+    let stages = bali::store::Store::at(workdir)
+        .stage_names()
+        .expect("stage names");
+    for stage in &stages {
         let m = common::committed(workdir, stage);
         let parts = m["partitions"].as_object().expect("partitions").clone();
         for (key, record) in parts {
@@ -212,7 +203,7 @@ fn partitions(workdir: &std::path::Path) -> Vec<Partition> {
                 .iter()
                 .map(|(output, f)| (output.clone(), f["rows"].as_u64().unwrap_or(0)))
                 .collect();
-            out.push((stage.to_string(), key, hashes, rows));
+            out.push((stage.clone(), key, hashes, rows));
         }
     }
     out

@@ -1,5 +1,6 @@
-//! Opening an input file (a local path or an object URL, [`crate::store::remote`]): plain or gzip (told apart by the magic bytes, never by the name),
-//! decompressed on a thread of its own, with progress counted in compressed bytes.
+//! Opening an input file (a local path or an object URL, [`crate::store::remote`]): plain or
+//! gzip (told apart by the magic bytes, never by the name), decompressed on a thread of its
+//! own, with progress counted in compressed bytes.
 //!
 //! Decompression and parsing cost about the same per byte, so they run on two threads joined
 //! by a bounded channel of chunks: the parser sees a [`ChunkReader`] (a [`BufRead`]) and the
@@ -9,7 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
@@ -28,9 +29,9 @@ pub const CHANNEL_CHUNKS: usize = 8;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// `path` taken from `base_dir` when it is relative; an object URL stays as it is.
-pub fn locate(base_dir: &Path, path: &str) -> std::path::PathBuf {
-    if path.contains("://") {
-        std::path::PathBuf::from(path)
+pub fn locate(base_dir: &Path, path: &str) -> PathBuf {
+    if remote::is_url(path) {
+        PathBuf::from(path)
     } else {
         base_dir.join(path)
     }

@@ -39,6 +39,13 @@ pub struct ObjectUrl {
     pub key: String,
 }
 
+/// Whether `text` is written as a URL (`scheme://...`) rather than a path.
+pub fn is_url(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
 impl ObjectUrl {
     /// The URL `path` spells, if it spells one: `None` for a local path, an error for a URL
     /// bali cannot read (an unknown scheme, no bucket).
@@ -46,12 +53,12 @@ impl ObjectUrl {
         let Some(text) = path.to_str() else {
             return Ok(None);
         };
+        if !is_url(text) {
+            return Ok(None);
+        }
         let Some((scheme, rest)) = text.split_once("://") else {
             return Ok(None);
         };
-        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Ok(None);
-        }
         if !SCHEMES.contains(&scheme) {
             return Err(BaliError::Spec(format!(
                 "{text}: bali reads local paths and {} URLs, not `{scheme}://`",
@@ -191,16 +198,15 @@ pub fn glob(pattern: &ObjectUrl) -> Result<Vec<(ObjectUrl, ObjectInfo)>> {
         require_literal_separator: true,
         ..Default::default()
     };
-    let literal: Vec<&str> = pattern
-        .key
-        .split('/')
+    // The folder to list: the key's folders up to the first one with a glob character (the
+    // last segment is the file name or its pattern).
+    let segments: Vec<&str> = pattern.key.split('/').collect();
+    let folder = segments[..segments.len() - 1]
+        .iter()
         .take_while(|segment| !segment.contains(['*', '?', '[']))
-        .collect();
-    // The folder to list: every literal segment but the last (which may be the file itself).
-    let folder = match literal.len() {
-        n if n == pattern.key.split('/').count() => literal[..n.saturating_sub(1)].join("/"),
-        _ => literal.join("/"),
-    };
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/");
     let store = store(pattern)?;
     let prefix = (!folder.is_empty()).then(|| ObjectPath::from(folder.as_str()));
     let metas: Vec<ObjectMeta> = block_on(store.list(prefix.as_ref()).try_collect())
@@ -211,43 +217,54 @@ pub fn glob(pattern: &ObjectUrl) -> Result<Vec<(ObjectUrl, ObjectInfo)>> {
         .map(|m| (pattern.with_key(m.location.as_ref()), ObjectInfo::from(m)))
         .collect();
     found.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-    let mut listed = listed().lock().unwrap_or_else(|p| p.into_inner());
+    let mut known = known().lock().unwrap_or_else(|p| p.into_inner());
     for (url, info) in &found {
-        listed.insert(url.to_string(), info.clone());
+        known.insert(url.to_string(), info.clone());
     }
     Ok(found)
 }
 
-/// What listings of this process returned, by URL: planning a run over thousands of objects
-/// then costs a listing per pattern, not a HEAD request per object.
-fn listed() -> &'static Mutex<HashMap<String, ObjectInfo>> {
-    static LISTED: OnceLock<Mutex<HashMap<String, ObjectInfo>>> = OnceLock::new();
-    LISTED.get_or_init(Default::default)
+/// What this process learnt of objects, by URL (from listings and HEAD requests): planning a
+/// run over thousands of objects costs a listing per pattern, and the sizes, existence checks
+/// and fingerprints of one object cost one request between them.
+fn known() -> &'static Mutex<HashMap<String, ObjectInfo>> {
+    static KNOWN: OnceLock<Mutex<HashMap<String, ObjectInfo>>> = OnceLock::new();
+    KNOWN.get_or_init(Default::default)
 }
 
-/// The size and ETag of the object `url` names (as this process last listed it, if it did).
-pub fn head(url: &ObjectUrl) -> Result<ObjectInfo> {
-    if let Some(info) = listed()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&url.to_string())
-    {
-        return Ok(info.clone());
+/// The size and ETag of the object `url` names, or `None` when there is none.
+fn lookup(url: &ObjectUrl) -> Result<Option<ObjectInfo>> {
+    let key = url.to_string();
+    if let Some(info) = known().lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(Some(info.clone()));
     }
     let store = store(url)?;
-    let meta = block_on(store.head(&url.object_path()?))
-        .map_err(|e| url.error("cannot read the object's metadata", e))?;
-    Ok(ObjectInfo::from(&meta))
+    match block_on(store.head(&url.object_path()?)) {
+        Ok(meta) => {
+            let info = ObjectInfo::from(&meta);
+            known()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, info.clone());
+            Ok(Some(info))
+        }
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(url.error("cannot read the object's metadata", e)),
+    }
+}
+
+/// The size and ETag of the object `url` names.
+pub fn head(url: &ObjectUrl) -> Result<ObjectInfo> {
+    lookup(url)?.ok_or_else(|| {
+        BaliError::Spec(format!(
+            "{url}: cannot read the object's metadata: no such object"
+        ))
+    })
 }
 
 /// Whether the object `url` names exists.
 pub fn exists(url: &ObjectUrl) -> Result<bool> {
-    let store = store(url)?;
-    match block_on(store.head(&url.object_path()?)) {
-        Ok(_) => Ok(true),
-        Err(object_store::Error::NotFound { .. }) => Ok(false),
-        Err(e) => Err(url.error("cannot read the object's metadata", e)),
-    }
+    Ok(lookup(url)?.is_some())
 }
 
 /// Opens the object `url` names for reading, as a stream of its bytes.
