@@ -231,7 +231,10 @@ fn inspect_and_sql_read_every_stage() {
         .code(2)
         .stderr(predicate::str::contains("no such workdir"));
     {
-        let _held = bali::store::Store::at(&wd).lock().expect("lock");
+        let _held = bali::store::Store::at(&wd)
+            .expect("a workdir")
+            .lock()
+            .expect("lock");
         bali()
             .args(["run", "pipelines/sample.yaml", "--workdir"])
             .arg(&wd)

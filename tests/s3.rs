@@ -184,6 +184,7 @@ type Partition = (String, String, Vec<String>, Vec<(String, u64)>);
 fn partitions(workdir: &std::path::Path) -> Vec<Partition> {
     let mut out = Vec::new();
     let stages = bali::store::Store::at(workdir)
+        .expect("a workdir")
         .stage_names()
         .expect("stage names");
     for stage in &stages {
@@ -209,10 +210,10 @@ fn partitions(workdir: &std::path::Path) -> Vec<Partition> {
     out
 }
 
-#[test]
-fn the_sample_pipeline_reads_its_inputs_from_s3_as_from_disk() {
-    let Some(server) = moto() else { return };
-    let inputs = bucket(&server, "inputs");
+/// Uploads the sample inputs to bucket `inputs` and returns the sample pipeline reading its
+/// sources from there (and everything else from the repository), as YAML text.
+fn sample_on_s3(server: &Moto) -> (Arc<dyn ObjectStore>, String) {
+    let inputs = bucket(server, "inputs");
     let root = common::root();
     for dir in ["pubmed", "umls"] {
         for entry in std::fs::read_dir(root.join("sample_data").join(dir)).expect("sample_data") {
@@ -225,13 +226,20 @@ fn the_sample_pipeline_reads_its_inputs_from_s3_as_from_disk() {
             upload(&inputs, &format!("{dir}/{name}"), &path);
         }
     }
-    // The sample pipeline with its sources on the server and everything else as it is.
     let text = std::fs::read_to_string(root.join("pipelines/sample.yaml"))
         .expect("sample.yaml")
         .replace("sample_data/pubmed/", "s3://inputs/pubmed/")
         .replace("meta: sample_data/umls", "meta: s3://inputs/umls")
         .replace("sample_data/", &format!("{}/sample_data/", root.display()));
     assert!(text.contains("s3://inputs/pubmed/*.xml*") && text.contains("s3://inputs/umls"));
+    (inputs, text)
+}
+
+#[test]
+fn the_sample_pipeline_reads_its_inputs_from_s3_as_from_disk() {
+    let Some(server) = moto() else { return };
+    let (inputs, text) = sample_on_s3(&server);
+    let root = common::root();
     let dir = tempfile::tempdir().expect("tempdir");
     let pipeline = common::write(dir.path(), "s3.yaml", &text);
     let on_s3 = dir.path().join("wd");
@@ -295,6 +303,265 @@ fn the_sample_pipeline_reads_its_inputs_from_s3_as_from_disk() {
     let report = common::last_report(&on_s3);
     assert_eq!(common::runs(&report, "articles"), 1);
     assert_eq!(common::runs(&report, "concepts"), 0);
+}
+
+/// Copies every object under `prefix` into the folder `dest`, keeping the layout: a remote
+/// workdir copied this way is a local workdir.
+fn download(objects: &Arc<dyn ObjectStore>, prefix: &str, dest: &std::path::Path) -> usize {
+    use futures::TryStreamExt;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let metas: Vec<object_store::ObjectMeta> = rt
+        .block_on(objects.list(Some(&ObjectPath::from(prefix))).try_collect())
+        .expect("list");
+    for meta in &metas {
+        let key = meta.location.as_ref();
+        let inner = key.strip_prefix(prefix).expect("under the prefix");
+        let target = dest.join(inner.trim_start_matches('/'));
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        let bytes = rt
+            .block_on(async { objects.get(&meta.location).await?.bytes().await })
+            .expect("get");
+        std::fs::write(&target, bytes).expect("write");
+    }
+    metas.len()
+}
+
+/// `bali` on the server with its own cache folder (a machine of its own: its working copies
+/// of remote workdirs live there).
+fn bali_machine(server: &Moto, cache: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = bali_on(server);
+    cmd.env("BALI_CACHE_DIR", cache);
+    cmd
+}
+
+#[test]
+fn the_sample_pipeline_with_its_workdir_on_s3_equals_a_local_run() {
+    let Some(server) = moto() else { return };
+    let (inputs, text) = sample_on_s3(&server);
+    let work = bucket(&server, "work");
+    let root = common::root();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipeline = common::write(dir.path(), "s3.yaml", &text);
+    let url = "s3://work/runs/sample";
+    let machine = |name: &str| dir.path().join(name);
+    bali_machine(&server, &machine("first"))
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--workdir")
+        .arg(url)
+        .assert()
+        .success();
+    let (_local_dir, local) = common::sample_run();
+
+    // The bucket holds a whole workdir: copied to a folder, it reads as the local run, with
+    // the same partitions from the same bytes and the same rows.
+    let copy = dir.path().join("copy");
+    assert!(download(&work, "runs/sample", &copy) > 20);
+    let (ours, theirs) = (partitions(&copy), partitions(&local));
+    assert!(ours.len() > 10, "{ours:?}");
+    assert_eq!(ours, theirs);
+    assert!(
+        copy.join("train/_artifacts").is_dir(),
+        "the model is in the bucket"
+    );
+
+    // `bali sql` on another machine reads the Parquet files in the bucket directly: its
+    // working copy gets no table file.
+    let reader = machine("reader");
+    for query in [
+        "SELECT count(*) FROM articles",
+        "SELECT count(*) FROM concepts",
+        "SELECT count(*) FROM mentions",
+        "SELECT count(DISTINCT pmid) FROM sentences",
+        "SELECT count(*) FROM runs",
+    ] {
+        let out = bali_machine(&server, &reader)
+            .args(["sql", "--format", "csv", "--workdir", url, query])
+            .output()
+            .expect("sql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        let expected = if query.contains("runs") {
+            "1".to_string()
+        } else {
+            common::sql_value(&local, query)
+        };
+        assert_eq!(ours, expected, "{query}");
+    }
+    let parquet_in_reader = walk(&reader)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .count();
+    assert_eq!(parquet_in_reader, 0);
+    bali_machine(&server, &reader)
+        .args(["status", "--workdir", url])
+        .arg(&pipeline)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("fresh"));
+    bali_machine(&server, &reader)
+        .args(["inspect", &format!("{url}/articles")])
+        .assert()
+        .success();
+
+    // A fresh machine finds everything done: nothing runs.
+    let second = machine("second");
+    bali_machine(&server, &second)
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--workdir")
+        .arg(url)
+        .assert()
+        .success();
+    let copy_of = |cache: &std::path::Path| cache.join("workdirs/s3/work/runs/sample");
+    let report = common::last_report(&copy_of(&second));
+    for stage in ["articles", "concepts", "relations", "dictionary", "train"] {
+        assert_eq!(common::runs(&report, stage), 0, "{stage} re-ran");
+    }
+
+    // A new file arrives, on a third machine: only its partitions run, reading what they
+    // need of the rest from the bucket.
+    upload(
+        &inputs,
+        "pubmed/pubmed26n0004.xml",
+        &root.join("sample_data/pubmed/pubmed26n0001.xml"),
+    );
+    let third = machine("third");
+    bali_machine(&server, &third)
+        .arg("run")
+        .arg(&pipeline)
+        .arg("--workdir")
+        .arg(url)
+        .assert()
+        .success();
+    let report = common::last_report(&copy_of(&third));
+    assert_eq!(common::runs(&report, "articles"), 1);
+    assert_eq!(common::runs(&report, "concepts"), 0);
+    let after = dir.path().join("after");
+    download(&work, "runs/sample", &after);
+    let committed = common::committed(&after, "articles");
+    assert_eq!(
+        committed["partitions"].as_object().map(|p| p.len()),
+        Some(4)
+    );
+    // Three runs, three reports in the bucket.
+    let reports = download(&work, "runs/sample/_runs", &dir.path().join("reports"));
+    assert_eq!(reports, 3);
+}
+
+#[test]
+fn sharded_workers_on_three_machines_share_a_workdir_on_s3_and_a_killed_one_heals() {
+    let Some(server) = moto() else { return };
+    let work = bucket(&server, "work");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipeline = common::root().join("pipelines/sample.yaml");
+    let url = "s3://work/sharded";
+    let run = |machine: &str, args: &[&str]| {
+        bali_machine(&server, &dir.path().join(machine))
+            .arg("run")
+            .arg(&pipeline)
+            .args(["--workdir", url])
+            .args(args)
+            .assert()
+            .success();
+    };
+    run("prepare", &["--shard-prepare"]);
+    // Three workers on three machines (three caches), one of them killed part-way and run
+    // again.
+    let spawn = |i: usize| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bali"));
+        cmd.args(["--progress", "none", "run"])
+            .arg(&pipeline)
+            .args(["--workdir", url, "--shard", &format!("{i}/3")])
+            .env("BALI_CACHE_DIR", dir.path().join(format!("worker{i}")))
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", server.port),
+            )
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("spawn a worker")
+    };
+    let mut workers: Vec<Child> = (0..3).map(spawn).collect();
+    // Worker 1 dies as soon as it has a partition in progress (or wherever it is after 30 s).
+    let copy1 = dir.path().join("worker1/workdirs/s3/work/sharded");
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(30)
+        && matches!(workers[1].try_wait(), Ok(None))
+        && !walk(&copy1)
+            .iter()
+            .any(|p| p.components().any(|c| c.as_os_str() == "_tmp"))
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = workers[1].kill();
+    for (i, w) in workers.into_iter().enumerate() {
+        let out = w.wait_with_output().expect("wait");
+        if i != 1 {
+            assert!(
+                out.status.success(),
+                "worker {i}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let again = spawn(1).wait_with_output().expect("wait");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    run("final", &[]);
+
+    // The bucket now holds what one local process builds.
+    let (_local_dir, local) = common::sample_run();
+    let copy = dir.path().join("copy");
+    download(&work, "sharded", &copy);
+    assert_eq!(partitions(&copy), partitions(&local));
+    for query in [
+        "SELECT count(*), sum(length(text)) FROM sentences",
+        "SELECT count(*), count(distinct cui) FROM mentions",
+        "SELECT count(*) FROM subgraphs",
+    ] {
+        let out = bali_machine(&server, &dir.path().join("reader"))
+            .args(["sql", "--format", "csv", "--workdir", url, query])
+            .output()
+            .expect("sql");
+        let ours = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
+        assert_eq!(ours, common::sql_value(&local, query), "{query}");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 #[test]

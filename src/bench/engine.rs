@@ -316,7 +316,7 @@ impl Corpus {
     fn plan_only(&self) -> Result<f64> {
         let watch = Stopwatch::start();
         let plan = self.load()?;
-        let store = Store::at(&plan.workdir);
+        let store = Store::at(&plan.workdir)?;
         let hashes = FileHashCache::load(store.cache_dir().join("file_hashes.json"));
         plan_state(&plan, &store, &hashes)?;
         Ok(watch.stop().wall)

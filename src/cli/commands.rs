@@ -140,7 +140,8 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Export { path, out } => {
             let (store, stage) = split_stage_path(&path)?;
             let stage = stage.context("give WORKDIR/STAGE, the training stage to export")?;
-            let files = crate::train::artifacts::export_stage(store.root(), &stage, &out)?;
+            let files =
+                crate::train::artifacts::export_stage(Path::new(&store.location()), &stage, &out)?;
             println!("wrote {} files to {}", files.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -169,8 +170,8 @@ fn load_plan(args: &PipelineArgs, registry: &Registry) -> Result<Plan> {
 
 fn status_text(plan: &Plan, selected: &[bool], all: bool) -> Result<String> {
     // A workdir that does not exist yet simply has nothing committed: nothing is created.
-    let store = Store::at(&plan.workdir);
-    let hashes = if plan.workdir.is_dir() {
+    let store = Store::at(&plan.workdir)?;
+    let hashes = if store.root().is_dir() {
         FileHashCache::load(store.cache_dir().join("file_hashes.json"))
     } else {
         FileHashCache::in_memory()
@@ -220,6 +221,18 @@ fn run_command(
 
 /// `out/sample/articles` -> (store out/sample, Some(articles)); `out/sample` -> (store, None).
 fn split_stage_path(path: &Path) -> Result<(Store, Option<String>)> {
+    let text = path.to_string_lossy();
+    if crate::store::remote::is_url(&text) {
+        // `s3://bucket/runs/x/articles`: a stage when its parent prefix lists it.
+        let text = text.trim_end_matches('/');
+        if let Some((parent, name)) = text.rsplit_once('/').filter(|(p, _)| !p.ends_with('/')) {
+            let store = Store::at(parent)?;
+            if store.stage_names()?.iter().any(|s| s == name) {
+                return Ok((store, Some(name.to_string())));
+            }
+        }
+        return Ok((Store::open_existing(text)?, None));
+    }
     if crate::store::is_stage_dir(path) {
         let stage = path
             .file_name()
@@ -265,7 +278,7 @@ fn split_stage_path(path: &Path) -> Result<(Store, Option<String>)> {
 }
 
 fn list_stages(store: &Store) -> Result<String> {
-    let mut out = format!("workdir {}\n", store.root().display());
+    let mut out = format!("workdir {}\n", store.location());
     for name in store.stage_names()? {
         if let Some(m) = store.stage(&name).manifest()? {
             let outputs: Vec<String> = m

@@ -321,8 +321,9 @@ impl<'a> PartitionCtx<'a> {
                     self.key, producer.name
                 ))
             })?;
-            self.shared.store.stage(&producer.name).resolve(&f.path)
+            f.path.clone()
         };
+        let file = self.shared.store.stage(&producer.name).fetch_file(&file)?;
         let stream = read_parquet_files(
             schema.clone(),
             vec![file],
@@ -452,7 +453,7 @@ impl<'a> PartitionCtx<'a> {
         let state = &self.shared.states[self.stage_ix];
         let rec = state.manifest.as_ref()?.partitions.get(&self.key)?;
         let rel = rec.artifacts.as_ref()?;
-        let dir = self.shared.store.stage(self.stage()).resolve(rel);
+        let dir = self.shared.store.stage(self.stage()).fetch_dir(rel).ok()?;
         dir.is_dir().then_some(dir)
     }
 
@@ -565,6 +566,8 @@ pub struct Table {
     table_type: TableType,
     schema: SchemaRef,
     partitions: Vec<(String, PathBuf, u64)>,
+    /// The objects' URLs of a remote workdir's partitions, in partition order.
+    urls: Vec<Option<String>>,
     artifacts: HashMap<String, PathBuf>,
     read_batch_size: usize,
     rows_counter: Option<Arc<AtomicU64>>,
@@ -594,6 +597,28 @@ impl Table {
     }
 
     pub(crate) fn from_manifest(store: &Store, manifest: &Manifest, output: &str) -> Result<Table> {
+        Table::from_manifest_fetching(store, manifest, output, true)
+    }
+
+    /// Like [`open`](Self::open), but a remote workdir's files are not downloaded: for readers
+    /// that take the objects' URLs ([`urls`](Self::urls)), such as DataFusion.
+    pub fn open_remote(store: &Store, stage: &str, output: &str) -> Result<Table> {
+        let manifest = store
+            .stage(stage)
+            .manifest()?
+            .ok_or_else(|| BaliError::Store {
+                path: store.stage(stage).dir().to_path_buf(),
+                reason: format!("stage `{stage}` has no checkpoint (run the pipeline first)"),
+            })?;
+        Table::from_manifest_fetching(store, &manifest, output, false)
+    }
+
+    fn from_manifest_fetching(
+        store: &Store,
+        manifest: &Manifest,
+        output: &str,
+        fetch: bool,
+    ) -> Result<Table> {
         let stage_store = store.stage(&manifest.stage);
         let (_, type_name) = manifest
             .outputs
@@ -610,14 +635,24 @@ impl Table {
         let mut keys: Vec<&String> = manifest.partitions.keys().collect();
         keys.sort_by(|a, b| super::state::natural_cmp(a, b));
         let mut partitions = Vec::new();
+        let mut urls = Vec::new();
         let mut artifacts = HashMap::new();
         for key in keys {
             let rec = &manifest.partitions[key];
             if let Some(f) = rec.files.get(output) {
-                partitions.push((key.clone(), stage_store.resolve(&f.path), f.rows));
+                let local = match fetch {
+                    true => stage_store.fetch_file(&f.path)?,
+                    false => stage_store.resolve(&f.path),
+                };
+                urls.push(stage_store.url_of(&f.path));
+                partitions.push((key.clone(), local, f.rows));
             }
             if let Some(a) = &rec.artifacts {
-                artifacts.insert(key.clone(), stage_store.resolve(a));
+                let local = match fetch {
+                    true => stage_store.fetch_dir(a)?,
+                    false => stage_store.resolve(a),
+                };
+                artifacts.insert(key.clone(), local);
             }
         }
         Ok(Table {
@@ -626,6 +661,7 @@ impl Table {
             table_type,
             schema: table_type.schema(),
             partitions,
+            urls,
             artifacts,
             read_batch_size: 8192,
             rows_counter: None,
@@ -670,6 +706,19 @@ impl Table {
     /// The Parquet files, in partition order.
     pub fn files(&self) -> Vec<PathBuf> {
         self.partitions.iter().map(|(_, p, _)| p.clone()).collect()
+    }
+
+    /// Where each partition's file is, in partition order: its object's URL on a remote
+    /// workdir, its local path otherwise.
+    pub fn locations(&self) -> Vec<String> {
+        self.partitions
+            .iter()
+            .zip(&self.urls)
+            .map(|((_, path, _), url)| {
+                url.clone()
+                    .unwrap_or_else(|| path.to_string_lossy().to_string())
+            })
+            .collect()
     }
 
     /// Every batch of every partition, in partition order.

@@ -404,7 +404,10 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> Result<RunOutcome> {
         error: error.as_ref().map(|e| e.to_string()),
         stages,
     };
-    let report_path = match report.write(&store.runs_dir()) {
+    let report_path = match report
+        .write(&store.runs_dir())
+        .and_then(|path| store.publish_run_report(&path).map(|()| path))
+    {
         Ok(p) => Some(p),
         Err(e) => {
             tracing::warn!("could not write the run report: {e}");
@@ -823,16 +826,11 @@ fn delete_superseded(
         if keep.contains(path) {
             continue;
         }
-        let full = stage_store.resolve(path);
-        let res = if full.is_dir() {
-            std::fs::remove_dir_all(&full)
-        } else {
-            std::fs::remove_file(&full)
-        };
-        if let Err(e) = res {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!("could not remove superseded {}: {e}", full.display());
-            }
+        if let Err(e) = stage_store.delete(path) {
+            tracing::warn!(
+                "could not remove superseded {path} of `{}`: {e}",
+                stage_store.name()
+            );
         }
     }
 }

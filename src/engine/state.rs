@@ -225,14 +225,13 @@ pub fn plan_state(plan: &Plan, store: &Store, hashes: &FileHashCache) -> Result<
                 None => PartitionStatus::Missing,
                 Some(rec) if rec.fingerprint == fingerprint => {
                     let stage_store = store.stage(&stage.name);
-                    let complete = rec
-                        .files
-                        .values()
-                        .all(|f| stage_store.resolve(&f.path).is_file())
-                        && rec
-                            .artifacts
-                            .as_ref()
-                            .is_none_or(|a| stage_store.resolve(a).is_dir());
+                    let mut complete = true;
+                    for f in rec.files.values() {
+                        complete = complete && stage_store.holds(&f.path, false)?;
+                    }
+                    if let Some(a) = &rec.artifacts {
+                        complete = complete && stage_store.holds(a, true)?;
+                    }
                     if complete {
                         PartitionStatus::Fresh
                     } else {

@@ -1,11 +1,15 @@
 //! Tables that are not stage outputs: the current view of PubMed and the run reports.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arrow::array::{ArrayRef, Int64Builder, StringBuilder};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
@@ -25,16 +29,20 @@ pub(crate) async fn register_current_views(
 ) -> Result<()> {
     let mut articles_stages = Vec::new();
     for (name, stage, output) in tables {
-        let t = Table::open(store, stage, Some(output))?;
+        let t = Table::open_remote(store, stage, output)?;
         if t.table_type() == TableType::Articles {
-            articles_stages.push((name.clone(), stage.clone(), t));
+            articles_stages.push((name.clone(), stage.clone(), output.clone()));
         }
     }
-    for (name, stage, articles) in &articles_stages {
-        let deletions = Table::open(store, stage, Some("deletions")).ok();
-        let current = CurrentArticles::build(articles, deletions.as_ref())?;
+    for (name, stage, output) in &articles_stages {
+        let keys = CurrentKeys {
+            store: store.clone(),
+            stage: stage.clone(),
+            output: output.clone(),
+            table: OnceLock::new(),
+        };
         let keys_name = format!("_{name}_current_keys");
-        ctx.register_table(&keys_name, Arc::new(keys_table(&current)?))?;
+        ctx.register_table(&keys_name, Arc::new(keys))?;
         ctx.sql(&format!(
             "CREATE VIEW {name}_current AS SELECT a.* FROM {name} a \
              JOIN {keys_name} k ON a.source_file = k.source_file AND a.article_index = k.article_index"
@@ -43,7 +51,7 @@ pub(crate) async fn register_current_views(
     }
     if let [(articles_name, _, _)] = articles_stages.as_slice() {
         for (name, stage, output) in tables {
-            let t = Table::open(store, stage, Some(output))?;
+            let t = Table::open_remote(store, stage, output)?;
             let schema = t.schema();
             let has_provenance = schema.field_with_name("source_file").is_ok()
                 && schema.field_with_name("article_index").is_ok();
@@ -60,12 +68,64 @@ pub(crate) async fn register_current_views(
     Ok(())
 }
 
-fn keys_table(current: &CurrentArticles) -> Result<MemTable> {
-    let schema = Arc::new(Schema::new(vec![
+/// The keys of the current articles of one articles stage, worked out on the first scan: a
+/// query that reads no `_current` view reads no article (nor downloads one from a remote
+/// workdir).
+#[derive(Debug)]
+struct CurrentKeys {
+    store: Store,
+    stage: String,
+    output: String,
+    table: OnceLock<Arc<MemTable>>,
+}
+
+impl CurrentKeys {
+    fn table(&self) -> Result<Arc<MemTable>> {
+        if let Some(t) = self.table.get() {
+            return Ok(t.clone());
+        }
+        let articles = Table::open(&self.store, &self.stage, Some(&self.output))?;
+        let deletions = Table::open(&self.store, &self.stage, Some("deletions")).ok();
+        let current = CurrentArticles::build(&articles, deletions.as_ref())?;
+        let table = Arc::new(keys_table(&current)?);
+        Ok(self.table.get_or_init(|| table).clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl TableProvider for CurrentKeys {
+    fn schema(&self) -> SchemaRef {
+        keys_schema()
+    }
+
+    fn table_type(&self) -> datafusion::datasource::TableType {
+        datafusion::datasource::TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let table = self
+            .table()
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        table.scan(state, projection, filters, limit).await
+    }
+}
+
+fn keys_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
         Field::new("pmid", DataType::Int64, false),
         Field::new("source_file", DataType::Utf8, false),
         Field::new("article_index", DataType::Int64, false),
-    ]));
+    ]))
+}
+
+fn keys_table(current: &CurrentArticles) -> Result<MemTable> {
+    let schema = keys_schema();
     let keys = current.keys();
     let mut pmid = Int64Builder::with_capacity(keys.len());
     let mut file = StringBuilder::new();
@@ -86,7 +146,7 @@ fn keys_table(current: &CurrentArticles) -> Result<MemTable> {
 
 /// Reads every run report of the store, oldest first.
 pub fn read_runs(store: &Store) -> Result<Vec<RunReport>> {
-    let dir = store.runs_dir();
+    let dir = store.pulled_runs_dir()?;
     let mut out = Vec::new();
     if !dir.is_dir() {
         return Ok(out);

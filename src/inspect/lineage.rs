@@ -17,7 +17,7 @@ pub fn lineage(store: &Store, pmid: i64) -> Result<String> {
         tables
             .iter()
             .filter(|(_, stage, output)| {
-                crate::engine::Table::open(store, stage, Some(output))
+                crate::engine::Table::open_remote(store, stage, output)
                     .map(|tb| tb.table_type() == t)
                     .unwrap_or(false)
             })

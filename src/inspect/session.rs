@@ -44,11 +44,21 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
         .with_information_schema(true)
         .with_default_catalog_and_schema("bali", "public");
     let ctx = SessionContext::new_with_config(config);
+    // A remote workdir's Parquet files are read where they are: DataFusion gets the bucket's
+    // store and the objects' URLs.
+    if let Some(mirror) = store.remote() {
+        let url = mirror.url();
+        let base = datafusion::execution::object_store::ObjectStoreUrl::parse(format!(
+            "{}://{}",
+            url.scheme, url.bucket
+        ))?;
+        ctx.register_object_store(base.as_ref(), mirror.objects().0);
+    }
     let tables = table_names(store)?;
     for (name, stage, output) in &tables {
-        let table = Table::open(store, stage, Some(output))?;
+        let table = Table::open_remote(store, stage, output)?;
         let schema = table.schema();
-        let files = table.files();
+        let files = table.locations();
         if files.is_empty() {
             let empty =
                 MemTable::try_new(schema.clone(), vec![vec![RecordBatch::new_empty(schema)]])?;
@@ -58,6 +68,9 @@ pub async fn session(store: &Store) -> Result<SessionContext> {
         let urls = files
             .iter()
             .map(|f| {
+                if store.remote().is_some() {
+                    return Ok(ListingTableUrl::parse(f)?);
+                }
                 let abs = std::fs::canonicalize(f).map_err(|e| BaliError::io(f, e))?;
                 Ok(ListingTableUrl::parse(abs.to_string_lossy())?)
             })

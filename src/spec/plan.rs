@@ -141,11 +141,13 @@ pub fn load_str(text: &str, path: &Path, registry: &Registry, opts: &LoadOptions
         .workdir
         .clone()
         .unwrap_or_else(|| PathBuf::from(raw.workdir.clone()));
-    let workdir = if workdir.is_absolute() {
-        workdir
-    } else {
-        base_dir.join(workdir)
-    };
+    // A URL (`s3://bucket/runs/x`) names the same place from anywhere.
+    let workdir =
+        if workdir.is_absolute() || crate::store::remote::is_url(&workdir.to_string_lossy()) {
+            workdir
+        } else {
+            base_dir.join(workdir)
+        };
     // Build runtime stages; a build error (e.g. an unreadable file named in options) is a
     // validation error at the stage.
     let mut stages = Vec::with_capacity(raw.stages.len());

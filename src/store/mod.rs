@@ -25,6 +25,7 @@ pub mod atomic;
 mod fingerprint;
 pub mod log;
 mod manifest;
+pub mod mirror;
 pub mod objects;
 mod reader;
 pub mod remote;
@@ -32,6 +33,7 @@ mod writer;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use fingerprint::{hash_file, FileHashCache, Fingerprinter};
 pub use log::{Appended, CommitLog, LogEntry};
@@ -39,62 +41,127 @@ pub use manifest::{FileRecord, FingerprintInputs, Manifest, PartitionRecord, MAN
 pub use reader::{read_parquet_files, BatchStream};
 pub use writer::{files_map as writer_files_map, PartitionWriter, WrittenOutput};
 
+use mirror::Mirror;
+use remote::ObjectUrl;
+
 use crate::error::{BaliError, IoResultExt, Result};
 
 /// Name of a stage folder's manifest before the commit log (read as the log's first
 /// checkpoint, and turned into one by the next commit).
 pub const MANIFEST_FILE: &str = "_manifest.json";
 
+/// Folder of the run reports, inside the workdir.
+pub const RUNS_DIR: &str = "_runs";
+
 /// Whether `dir` is a stage folder: it has a commit log or a manifest from before the log.
 pub fn is_stage_dir(dir: &Path) -> bool {
     dir.join(log::LOG_DIR).is_dir() || dir.join(MANIFEST_FILE).is_file()
 }
 
-/// A workdir holding the checkpoints of one pipeline.
+/// A workdir holding the checkpoints of one pipeline: a local folder, or a prefix on object
+/// storage with this machine's working copy of it (see [`mirror`]).
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// The local folder: the workdir itself, or the working copy of a remote one.
     root: PathBuf,
+    remote: Option<Arc<Mirror>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `root`.
+    /// Opens (creating if needed) the store at `root`, a folder or an `s3://` URL. A remote
+    /// workdir's bucket is reached once here, so a bad bucket or refused credentials fail
+    /// before any work.
     pub fn open(root: impl AsRef<Path>) -> Result<Store> {
-        let root = root.as_ref().to_path_buf();
-        fs::create_dir_all(&root).at(&root)?;
-        Ok(Store { root })
-    }
-
-    /// A handle on `root` that touches nothing on disk (for read-only planning, where a
-    /// missing workdir means nothing is committed yet).
-    pub fn at(root: impl AsRef<Path>) -> Store {
-        Store {
-            root: root.as_ref().to_path_buf(),
+        let store = Store::at(root)?;
+        if let Some(mirror) = &store.remote {
+            mirror.is_empty()?;
         }
+        fs::create_dir_all(&store.root).at(&store.root)?;
+        Ok(store)
     }
 
-    /// Opens an existing store for reading; fails when the folder does not exist.
+    /// A handle on `root` that touches nothing (for read-only planning, where a missing
+    /// workdir means nothing is committed yet). Fails only on a URL bali cannot use.
+    pub fn at(root: impl AsRef<Path>) -> Result<Store> {
+        let root = root.as_ref();
+        Ok(match ObjectUrl::parse(root)? {
+            None => Store {
+                root: root.to_path_buf(),
+                remote: None,
+            },
+            Some(url) => Store {
+                root: mirror::working_copy(&url),
+                remote: Some(Arc::new(Mirror::new(&url)?)),
+            },
+        })
+    }
+
+    /// Opens an existing store for reading; fails when the folder (or the prefix) holds
+    /// nothing.
     pub fn open_existing(root: impl AsRef<Path>) -> Result<Store> {
-        let root = root.as_ref().to_path_buf();
-        if !root.is_dir() {
+        let store = Store::at(&root)?;
+        let missing = match &store.remote {
+            Some(mirror) => mirror.is_empty()?,
+            None => !store.root.is_dir(),
+        };
+        if missing {
             return Err(BaliError::Usage {
-                path: root,
+                path: root.as_ref().to_path_buf(),
                 reason: "no such workdir (has the pipeline been run?)".into(),
             });
         }
-        Ok(Store { root })
+        Ok(store)
     }
 
-    /// The workdir.
+    /// The local folder: the workdir, or the working copy of a remote workdir.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// Where run reports go.
-    pub fn runs_dir(&self) -> PathBuf {
-        self.root.join("_runs")
+    /// The workdir as the user named it: its folder or its URL.
+    pub fn location(&self) -> String {
+        match &self.remote {
+            Some(mirror) => mirror.url().to_string(),
+            None => self.root.display().to_string(),
+        }
     }
 
-    /// Where caches (file hashes) go.
+    /// The bucket side of a remote workdir.
+    pub fn remote(&self) -> Option<&Mirror> {
+        self.remote.as_deref()
+    }
+
+    /// Whether a committed run of this workdir may exist: the local folder exists, or the
+    /// workdir is remote (whose state is read from the bucket).
+    pub fn may_exist(&self) -> bool {
+        self.remote.is_some() || self.root.is_dir()
+    }
+
+    /// Where run reports go.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join(RUNS_DIR)
+    }
+
+    /// The run reports' folder, with a remote workdir's reports downloaded into it.
+    pub fn pulled_runs_dir(&self) -> Result<PathBuf> {
+        let dir = self.runs_dir();
+        if let Some(mirror) = &self.remote {
+            mirror.pull_folder(RUNS_DIR, &dir)?;
+        }
+        Ok(dir)
+    }
+
+    /// Uploads a run report written into [`runs_dir`](Self::runs_dir) (remote workdirs).
+    pub fn publish_run_report(&self, path: &Path) -> Result<()> {
+        match (&self.remote, path.file_name()) {
+            (Some(mirror), Some(name)) => {
+                mirror.publish(path, &format!("{RUNS_DIR}/{}", name.to_string_lossy()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Where caches (file hashes) go: always on this machine.
     pub fn cache_dir(&self) -> PathBuf {
         self.root.join("_cache")
     }
@@ -104,12 +171,26 @@ impl Store {
         StageStore {
             dir: self.root.join(name),
             name: name.to_string(),
+            remote: self.remote.clone(),
         }
     }
 
-    /// Names of the stages that have a manifest, sorted.
+    /// Names of the stages that have a commit log (or a manifest), sorted.
     pub fn stage_names(&self) -> Result<Vec<String>> {
         let mut names = Vec::new();
+        if let Some(mirror) = &self.remote {
+            let (folders, _) = mirror.children("")?;
+            for name in folders.into_iter().filter(|n| !n.starts_with(['_', '.'])) {
+                let (inner, files) = mirror.children(&name)?;
+                if inner.iter().any(|f| f == log::LOG_DIR)
+                    || files.iter().any(|f| f == MANIFEST_FILE)
+                {
+                    names.push(name);
+                }
+            }
+            names.sort();
+            return Ok(names);
+        }
         for entry in fs::read_dir(&self.root).at(&self.root)? {
             let entry = entry.at(&self.root)?;
             let name = entry.file_name().to_string_lossy().to_string();
@@ -163,7 +244,7 @@ impl Store {
 
     fn busy(&self, reason: &str) -> BaliError {
         BaliError::Usage {
-            path: self.root.clone(),
+            path: PathBuf::from(self.location()),
             reason: reason.into(),
         }
     }
@@ -178,8 +259,10 @@ pub struct StoreLock {
 /// The folder of one stage.
 #[derive(Debug, Clone)]
 pub struct StageStore {
+    /// The stage's local folder (in the working copy of a remote workdir).
     dir: PathBuf,
     name: String,
+    remote: Option<Arc<Mirror>>,
 }
 
 impl StageStore {
@@ -196,34 +279,111 @@ impl StageStore {
     /// What is committed: the commit log folded into a manifest; `None` when the stage has
     /// never committed anything.
     pub fn manifest(&self) -> Result<Option<Manifest>> {
-        if !self.dir.is_dir() {
+        if self.remote.is_none() && !self.dir.is_dir() {
             return Ok(None);
         }
         Ok(self.log()?.read()?.map(|(_, m)| m))
     }
 
     /// Commits `entry` (its partitions, whose files are in place, and its removals) as the
-    /// next entry of the stage's commit log.
+    /// next entry of the stage's commit log. On a remote workdir the partitions' files and
+    /// artifact folders are uploaded first, so an entry never names a missing object.
     pub fn commit(&self, entry: &LogEntry) -> Result<Appended> {
-        fs::create_dir_all(&self.dir).at(&self.dir)?;
+        if let Some(mirror) = &self.remote {
+            for record in entry.put.values() {
+                for file in record.files.values() {
+                    mirror.upload_file(&self.resolve(&file.path), &self.rel(&file.path))?;
+                }
+                if let Some(dir) = &record.artifacts {
+                    mirror.upload_dir(&self.resolve(dir), &self.rel(dir))?;
+                }
+            }
+        } else {
+            fs::create_dir_all(&self.dir).at(&self.dir)?;
+        }
         self.log()?.append(entry)
     }
 
     /// Writes a checkpoint of the commit log as it stands (see [`CommitLog::compact`]).
     pub fn compact(&self) -> Result<()> {
-        if !self.dir.is_dir() {
+        if self.remote.is_none() && !self.dir.is_dir() {
             return Ok(());
         }
         self.log()?.compact()
     }
 
-    /// The stage's commit log on the local disk (the folder must exist).
+    /// The stage's commit log: in the bucket, or on the local disk (whose folder must exist).
     fn log(&self) -> Result<CommitLog> {
-        Ok(CommitLog::new(
-            objects::local(&self.dir)?,
-            "",
-            Some(&self.dir),
-        ))
+        Ok(match &self.remote {
+            Some(mirror) => {
+                let (objects, _) = mirror.objects();
+                let key = mirror.url_of(&self.name).key;
+                CommitLog::new(objects, &key, None)
+            }
+            None => CommitLog::new(objects::local(&self.dir)?, "", Some(&self.dir)),
+        })
+    }
+
+    /// The workdir-relative path of stage-relative `relative`.
+    fn rel(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.name)
+    }
+
+    /// Where a committed file (`relative` to the stage folder) is read: its local path, after
+    /// downloading it into the working copy of a remote workdir if it is not there yet.
+    pub fn fetch_file(&self, relative: &str) -> Result<PathBuf> {
+        let local = self.resolve(relative);
+        if let Some(mirror) = &self.remote {
+            mirror.download_file(&self.rel(relative), &local)?;
+        }
+        Ok(local)
+    }
+
+    /// [`fetch_file`](Self::fetch_file) for a committed artifact folder.
+    pub fn fetch_dir(&self, relative: &str) -> Result<PathBuf> {
+        let local = self.resolve(relative);
+        if let Some(mirror) = &self.remote {
+            mirror.download_dir(&self.rel(relative), &local)?;
+        }
+        Ok(local)
+    }
+
+    /// Whether a committed file (`dir`: an artifact folder) is still in the store.
+    pub fn holds(&self, relative: &str, dir: bool) -> Result<bool> {
+        Ok(match (&self.remote, dir) {
+            (Some(mirror), false) => mirror.has_file(&self.rel(relative))?,
+            (Some(mirror), true) => mirror.has_dir(&self.rel(relative))?,
+            (None, false) => self.resolve(relative).is_file(),
+            (None, true) => self.resolve(relative).is_dir(),
+        })
+    }
+
+    /// The URL of a committed file of a remote workdir.
+    pub fn url_of(&self, relative: &str) -> Option<String> {
+        self.remote
+            .as_ref()
+            .map(|m| m.url_of(&self.rel(relative)).to_string())
+    }
+
+    /// Deletes a superseded file or artifact folder (`relative` to the stage folder), locally
+    /// and in the bucket.
+    pub fn delete(&self, relative: &str) -> Result<()> {
+        let full = self.resolve(relative);
+        let res = if full.is_dir() {
+            fs::remove_dir_all(&full)
+        } else {
+            fs::remove_file(&full)
+        };
+        match res {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(BaliError::io(&full, e))
+            }
+            _ => {}
+        }
+        if let Some(mirror) = &self.remote {
+            mirror.delete(&self.rel(relative))?;
+        }
+        Ok(())
     }
 
     /// Folder for partitions in progress (one subfolder per run).
@@ -267,6 +427,15 @@ impl StageStore {
     /// committed are removed too; others are kept for resumption.
     pub fn clean(&self, manifest: Option<&Manifest>) -> Result<CleanReport> {
         let mut report = CleanReport::default();
+        if let Some(mirror) = &self.remote {
+            let mut referenced = std::collections::HashSet::new();
+            for p in manifest.iter().flat_map(|m| m.partitions.values()) {
+                referenced.extend(p.files.values().map(|f| f.path.clone()));
+                referenced.extend(p.artifacts.clone());
+            }
+            report.orphans_removed +=
+                mirror.collect_orphans(&self.name, &referenced, log::RETENTION)?;
+        }
         let tmp = self.tmp_dir();
         if tmp.exists() {
             fs::remove_dir_all(&tmp).at(&tmp)?;

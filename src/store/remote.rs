@@ -81,7 +81,8 @@ impl ObjectUrl {
     }
 
     /// The URL of the object `key` in the same bucket.
-    fn with_key(&self, key: &str) -> ObjectUrl {
+    /// The URL of another key in the same bucket.
+    pub(crate) fn with_key(&self, key: &str) -> ObjectUrl {
         ObjectUrl {
             key: key.to_string(),
             ..self.clone()
@@ -96,7 +97,7 @@ impl ObjectUrl {
     /// A failed call on this URL: what names nothing or is refused is a configuration error
     /// (exit 2, like a local glob that matches nothing); the rest (the network, the server) is
     /// an I/O error.
-    fn error(&self, what: &str, e: object_store::Error) -> BaliError {
+    pub(crate) fn error(&self, what: &str, e: object_store::Error) -> BaliError {
         use object_store::Error as E;
         let configuration = |reason: &str| BaliError::Spec(format!("{self}: {what}: {reason}"));
         match e {
@@ -272,11 +273,7 @@ pub fn open(url: &ObjectUrl) -> Result<ObjectReader> {
     let store = store(url)?;
     let path = url.object_path()?;
     let got = block_on(store.get(&path)).map_err(|e| url.error("cannot read", e))?;
-    Ok(ObjectReader {
-        url: url.to_string(),
-        stream: got.into_stream(),
-        current: Bytes::new(),
-    })
+    Ok(ObjectReader::new(url.to_string(), got.into_stream()))
 }
 
 /// A blocking [`Read`] over an object's byte stream: each read that finds its buffer empty
@@ -285,6 +282,20 @@ pub struct ObjectReader {
     url: String,
     stream: BoxStream<'static, object_store::Result<Bytes>>,
     current: Bytes,
+}
+
+impl ObjectReader {
+    /// A reader of `stream`, the body of the object `url` names (for messages).
+    pub fn new(
+        url: String,
+        stream: BoxStream<'static, object_store::Result<Bytes>>,
+    ) -> ObjectReader {
+        ObjectReader {
+            url,
+            stream,
+            current: Bytes::new(),
+        }
+    }
 }
 
 impl Read for ObjectReader {

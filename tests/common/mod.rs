@@ -91,6 +91,7 @@ pub fn kill_mid_write(child: &mut std::process::Child, workdir: &Path, stage: &s
 /// {}}` when nothing is.
 pub fn committed(workdir: &Path, stage: &str) -> serde_json::Value {
     let manifest = bali::store::Store::at(workdir)
+        .expect("a workdir")
         .stage(stage)
         .manifest()
         .unwrap_or_else(|e| panic!("commit log of {stage}: {e}"));
