@@ -46,7 +46,7 @@ pub struct ShardBenchOptions {
     pub binary: PathBuf,
     /// An `s3://bucket/prefix` where the commit log is also measured, one committer at a
     /// time (a test server such as moto does not make create-only puts atomic across
-    /// concurrent requests).
+    /// concurrent requests), and where the sharded runs' workdirs also go.
     pub s3: Option<String>,
 }
 
@@ -70,6 +70,9 @@ pub struct CommitRun {
 /// One sharded run of the data stages.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShardRun {
+    /// Where the workdir was: `local disk` or `S3 server` (each process then has a cache
+    /// folder of its own, as on separate machines).
+    pub workdir: String,
     /// Worker processes.
     pub workers: usize,
     /// `--shard-prepare`.
@@ -138,56 +141,31 @@ pub fn run_shard_bench(options: &ShardBenchOptions) -> Result<ShardBenchReport> 
         None,
     )?;
     let mut shards = Vec::new();
-    for &n in &options.workers {
-        tracing::info!(workers = n, "sharded run");
-        let wd = dir.path().join(format!("workdir-{n}"));
-        let bali = |args: &[String]| -> Result<Timing> {
-            let clock = Stopwatch::start();
-            let status = worker(&options.binary, &pipeline, &wd, args)
-                .status()
-                .at(&options.binary)?;
-            if !status.success() {
-                return Err(BaliError::Internal(format!(
-                    "bali run {args:?} failed: {status}"
-                )));
-            }
-            Ok(clock.stop())
-        };
-        let prepare = bali(&["--shard-prepare".into()])?;
-        let cpu_before = cpu_times().map(|c| c.children);
-        let t0 = Instant::now();
-        let children: Vec<_> = (0..n)
-            .map(|i| {
-                worker(
-                    &options.binary,
-                    &pipeline,
-                    &wd,
-                    &["--shard".into(), format!("{i}/{n}")],
-                )
-                .spawn()
-                .at(&options.binary)
-            })
-            .collect::<Result<_>>()?;
-        for mut child in children {
-            let status = child.wait().at(&options.binary)?;
-            if !status.success() {
-                return Err(BaliError::Internal(format!("a worker failed: {status}")));
-            }
+    let run = Utc::now().format("%Y%m%dT%H%M%S%.3f");
+    let backends: Vec<(&str, Option<&str>)> = std::iter::once(("local disk", None))
+        .chain(options.s3.as_deref().map(|u| ("S3 server", Some(u))))
+        .collect();
+    for (backend, url) in backends {
+        for &n in &options.workers {
+            tracing::info!(workers = n, backend, "sharded run");
+            let wd = match url {
+                None => dir.path().join(format!("workdir-{n}")),
+                Some(u) => PathBuf::from(format!(
+                    "{}/bench-{run}/workdir-{n}",
+                    u.trim_end_matches('/')
+                )),
+            };
+            // Each process of a remote run has a cache of its own, like a machine of its own.
+            let cache = |who: &str| dir.path().join(format!("cache-{n}-{who}"));
+            shards.push(sharded_run(
+                options,
+                &pipeline,
+                &wd,
+                n,
+                url.map(|_| &cache as &dyn Fn(&str) -> PathBuf),
+                backend,
+            )?);
         }
-        let workers_wall_s = t0.elapsed().as_secs_f64();
-        let workers_cpu_s = cpu_times()
-            .map(|c| c.children)
-            .zip(cpu_before)
-            .map(|(after, before)| after - before);
-        let finish = bali(&[])?;
-        check_final_run(&wd)?;
-        shards.push(ShardRun {
-            workers: n,
-            prepare,
-            workers_wall_s,
-            workers_cpu_s,
-            finish,
-        });
     }
     Ok(ShardBenchReport {
         file: options.file.display().to_string(),
@@ -195,6 +173,74 @@ pub fn run_shard_bench(options: &ShardBenchOptions) -> Result<ShardBenchReport> 
         records,
         commits,
         shards,
+    })
+}
+
+/// `--shard-prepare`, `n` workers at once, then the final run, in workdir `wd`; `cache` gives
+/// each process its own cache folder (remote workdirs).
+fn sharded_run(
+    options: &ShardBenchOptions,
+    pipeline: &Path,
+    wd: &Path,
+    n: usize,
+    cache: Option<&dyn Fn(&str) -> PathBuf>,
+    backend: &str,
+) -> Result<ShardRun> {
+    let command = |args: &[String], who: &str| {
+        let mut cmd = worker(&options.binary, pipeline, wd, args);
+        if let Some(cache) = cache {
+            cmd.env("BALI_CACHE_DIR", cache(who));
+        }
+        cmd
+    };
+    let bali = |args: &[String], who: &str| -> Result<Timing> {
+        let clock = Stopwatch::start();
+        let status = command(args, who).status().at(&options.binary)?;
+        if !status.success() {
+            return Err(BaliError::Internal(format!(
+                "bali run {args:?} failed: {status}"
+            )));
+        }
+        Ok(clock.stop())
+    };
+    let prepare = bali(&["--shard-prepare".into()], "prepare")?;
+    let cpu_before = cpu_times().map(|c| c.children);
+    let t0 = Instant::now();
+    let children: Vec<_> = (0..n)
+        .map(|i| {
+            command(
+                &["--shard".into(), format!("{i}/{n}")],
+                &format!("worker{i}"),
+            )
+            .spawn()
+            .at(&options.binary)
+        })
+        .collect::<Result<_>>()?;
+    for mut child in children {
+        let status = child.wait().at(&options.binary)?;
+        if !status.success() {
+            return Err(BaliError::Internal(format!("a worker failed: {status}")));
+        }
+    }
+    let workers_wall_s = t0.elapsed().as_secs_f64();
+    let workers_cpu_s = cpu_times()
+        .map(|c| c.children)
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let finish = bali(&[], "final")?;
+    // The final run's report: in the workdir, or in its working copy of a remote one.
+    let final_copy = match (cache, ObjectUrl::parse(wd)?) {
+        (Some(cache), Some(url)) => crate::store::mirror::working_copy_in(&cache("final"), &url),
+        _ => wd.to_path_buf(),
+    };
+    check_final_run(&final_copy)?;
+    Ok(ShardRun {
+        workdir: backend.to_string(),
+        workers: n,
+        prepare,
+        workers_wall_s,
+        workers_cpu_s,
+        finish,
     })
 }
 
@@ -411,8 +457,8 @@ impl std::fmt::Display for ShardBenchReport {
             "sharded data stages: {} ({} records) split into {} files; articles -> sentences -> mentions -> samples",
             self.file, self.records, self.parts
         )?;
-        let base = self.shards.first().map(|s| s.workers_wall_s);
         let mut t = Table::new(&[
+            "workdir",
             "workers",
             "prepare",
             "workers (wall)",
@@ -421,7 +467,14 @@ impl std::fmt::Display for ShardBenchReport {
             "final run",
         ]);
         for s in &self.shards {
+            // Speed-up against one worker on the same backend.
+            let base = self
+                .shards
+                .iter()
+                .find(|b| b.workdir == s.workdir)
+                .map(|b| b.workers_wall_s);
             t.row(vec![
+                s.workdir.clone(),
                 s.workers.to_string(),
                 seconds(Some(s.prepare.wall), 2),
                 seconds(Some(s.workers_wall_s), 2),

@@ -171,6 +171,10 @@ fn load_plan(args: &PipelineArgs, registry: &Registry) -> Result<Plan> {
 fn status_text(plan: &Plan, selected: &[bool], all: bool) -> Result<String> {
     // A workdir that does not exist yet simply has nothing committed: nothing is created.
     let store = Store::at(&plan.workdir)?;
+    if let Some(mirror) = store.remote() {
+        // Reaches the bucket once, so a bad one is named plainly.
+        mirror.is_empty()?;
+    }
     let hashes = if store.root().is_dir() {
         FileHashCache::load(store.cache_dir().join("file_hashes.json"))
     } else {

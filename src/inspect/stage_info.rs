@@ -58,7 +58,7 @@ pub fn inspect_stage(store: &Store, stage: &str, opts: &InspectOptions) -> Resul
         out,
         "stage {stage} (kind {})  in {}",
         manifest.kind,
-        store.root().display()
+        store.location()
     );
     let _ = writeln!(out, "outputs:");
     for (name, ty) in &manifest.outputs {

@@ -53,10 +53,12 @@ pub fn cache_root() -> PathBuf {
 
 /// This machine's working copy of the workdir at `url`: `<cache root>/workdirs/<scheme>/<bucket>/<key>`.
 pub fn working_copy(url: &ObjectUrl) -> PathBuf {
-    let mut dir = cache_root()
-        .join("workdirs")
-        .join(&url.scheme)
-        .join(&url.bucket);
+    working_copy_in(&cache_root(), url)
+}
+
+/// The working copy of the workdir at `url` under the cache folder `cache`.
+pub fn working_copy_in(cache: &Path, url: &ObjectUrl) -> PathBuf {
+    let mut dir = cache.join("workdirs").join(&url.scheme).join(&url.bucket);
     for segment in url.key.split('/').filter(|s| !s.is_empty()) {
         dir.push(segment);
     }
