@@ -14,8 +14,13 @@
 //!   <stage>/_tmp/<run id>/             partitions being written; removed at the start of a run
 //! ```
 //!
+//! A workdir may also be a prefix in a bucket (`s3://bucket/runs/x`) with the same layout; this
+//! machine then works in a local working copy of it and uploads what it commits (see
+//! [`mirror`]).
+//!
 //! A partition is committed by finishing its files under `_tmp`, syncing them, renaming them
-//! into place, and then creating the next entry of the stage's commit log, which names them.
+//! into place (and, on a remote workdir, uploading them), and then creating the next entry of
+//! the stage's commit log, which names them.
 //! A file is part of the table only once an entry names it: a crash at any point leaves either
 //! the old or the new partition visible, never a half-written one, and [`StageStore::clean`]
 //! removes the debris. The log never renames or rewrites an object, so the same protocol works
@@ -424,7 +429,8 @@ impl StageStore {
     /// Removes what a crashed run left behind: the `_tmp` folder, and output files and artifact
     /// folders that the manifest does not name (renamed into place just before a crash, or
     /// superseded ones whose deletion was interrupted). Scratch folders of partitions that are
-    /// committed are removed too; others are kept for resumption.
+    /// committed are removed too; others are kept for resumption. On a remote workdir, objects
+    /// no entry names are deleted once they are older than the log's retention.
     pub fn clean(&self, manifest: Option<&Manifest>) -> Result<CleanReport> {
         let mut report = CleanReport::default();
         if let Some(mirror) = &self.remote {
