@@ -20,6 +20,9 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload}
 struct Moto {
     child: Child,
     port: u16,
+    /// The cache folder of the `bali` processes that name no other (so no test writes into
+    /// the user's cache).
+    cache: tempfile::TempDir,
 }
 
 impl Drop for Moto {
@@ -54,7 +57,11 @@ fn moto() -> Option<Moto> {
         cmd.env("PYTHONPATH", p);
     }
     let child = cmd.spawn().expect("start moto's server");
-    let server = Moto { child, port };
+    let server = Moto {
+        child,
+        port,
+        cache: tempfile::tempdir().expect("tempdir"),
+    };
     let t0 = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -162,6 +169,7 @@ fn bali_on(server: &Moto) -> assert_cmd::Command {
     .env("AWS_ACCESS_KEY_ID", "testing")
     .env("AWS_SECRET_ACCESS_KEY", "testing")
     .env("AWS_REGION", "us-east-1")
+    .env("BALI_CACHE_DIR", server.cache.path())
     .env_remove("AWS_ENDPOINT")
     .env_remove("AWS_SESSION_TOKEN")
     .env_remove("AWS_PROFILE");
@@ -210,8 +218,9 @@ fn partitions(workdir: &std::path::Path) -> Vec<Partition> {
     out
 }
 
-/// Uploads the sample inputs to bucket `inputs` and returns the sample pipeline reading its
-/// sources from there (and everything else from the repository), as YAML text.
+/// Uploads the sample inputs and tiny-bert to bucket `inputs` and returns the sample pipeline
+/// reading its sources, tokenizer and model from there (and everything else from the
+/// repository), as YAML text.
 fn sample_on_s3(server: &Moto) -> (Arc<dyn ObjectStore>, String) {
     let inputs = bucket(server, "inputs");
     let root = common::root();
@@ -226,12 +235,27 @@ fn sample_on_s3(server: &Moto) -> (Arc<dyn ObjectStore>, String) {
             upload(&inputs, &format!("{dir}/{name}"), &path);
         }
     }
+    let model = root.join("sample_data/models/tiny-bert");
+    for entry in std::fs::read_dir(&model).expect("tiny-bert") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        upload(&inputs, &format!("models/tiny-bert/{name}"), &path);
+    }
     let text = std::fs::read_to_string(root.join("pipelines/sample.yaml"))
         .expect("sample.yaml")
         .replace("sample_data/pubmed/", "s3://inputs/pubmed/")
         .replace("meta: sample_data/umls", "meta: s3://inputs/umls")
+        .replace(
+            "sample_data/models/tiny-bert",
+            "s3://inputs/models/tiny-bert",
+        )
         .replace("sample_data/", &format!("{}/sample_data/", root.display()));
     assert!(text.contains("s3://inputs/pubmed/*.xml*") && text.contains("s3://inputs/umls"));
+    assert!(text.contains("model: s3://inputs/models/tiny-bert"));
     (inputs, text)
 }
 

@@ -104,6 +104,17 @@ impl BuildContext {
             self.base_dir.join(path)
         }
     }
+
+    /// A file or folder named in the options, on the local disk: [`resolve`](Self::resolve)d,
+    /// or for an `s3://` URL a local copy of the object or of the folder below it
+    /// ([`local_copy`](crate::store::remote::local_copy)).
+    pub fn local(&self, path: impl AsRef<std::path::Path>) -> crate::error::Result<PathBuf> {
+        let path = path.as_ref();
+        match crate::store::remote::ObjectUrl::parse(path)? {
+            Some(url) => crate::store::remote::local_copy(&url),
+            None => Ok(self.resolve(path)),
+        }
+    }
 }
 
 /// A stage kind: a type-level description plus a constructor from its options.

@@ -152,7 +152,7 @@ pub fn plan_state(plan: &Plan, store: &Store, hashes: &FileHashCache) -> Result<
         let kind = format!("{}@{}", stage.kind.name, stage.kind.format_version);
         let mut common_files = BTreeMap::new();
         for f in stage.stage.fingerprint_files() {
-            common_files.insert(f.display().to_string(), hashes.hash(&f).map_err(stage_err)?);
+            common_files.insert(file_key(&f), hashes.hash(&f).map_err(stage_err)?);
         }
         // Partition keys and per-partition files.
         let mut parts: Vec<(String, BTreeMap<String, String>)> = Vec::new();
@@ -168,7 +168,7 @@ pub fn plan_state(plan: &Plan, store: &Store, hashes: &FileHashCache) -> Result<
                     }
                     let mut files = common_files.clone();
                     for f in &sp.files {
-                        files.insert(f.display().to_string(), hashes.hash(f).map_err(stage_err)?);
+                        files.insert(file_key(f), hashes.hash(f).map_err(stage_err)?);
                     }
                     parts.push((sp.key, files));
                 }
@@ -277,6 +277,12 @@ pub fn plan_state(plan: &Plan, store: &Store, hashes: &FileHashCache) -> Result<
     }
     hashes.save();
     Ok(states)
+}
+
+/// How an input file is named in fingerprints: its path, or the URL a local copy came from
+/// (so machines with different cache folders agree).
+fn file_key(path: &std::path::Path) -> String {
+    crate::store::remote::origin_of(path).unwrap_or_else(|| path.display().to_string())
 }
 
 #[cfg(test)]

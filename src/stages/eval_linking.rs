@@ -27,6 +27,7 @@ use crate::stages::current::CurrentArticles;
 use crate::stages::dictionary::cache::{CacheReader, CacheWriter};
 use crate::stages::samples::load_tokenizer;
 use crate::stages::train::DeviceOption;
+use crate::store::remote::{self, ObjectUrl};
 use crate::tables::{misc, TableType};
 use crate::train::artifacts::{trained_dir, Init, TrainSummary, MODEL_DIR};
 use crate::train::bert::{Bert, BertConfig};
@@ -175,7 +176,10 @@ impl Stage for EvalStage {
         let o = &self.options;
         let trained = trained_dir(&ctx.whole(0)?)?;
         let summary = TrainSummary::read(&trained)?;
-        let base_dir = &summary.base_model.dir;
+        let base_dir = &match ObjectUrl::parse(&summary.base_model.dir)? {
+            Some(url) => remote::local_copy(&url)?,
+            None => summary.base_model.dir.clone(),
+        };
         let tokenizer = load_tokenizer(base_dir)?;
         let concepts = ctx.whole(1)?;
         let mentions = ctx.whole(2)?;

@@ -387,7 +387,7 @@ impl StageKind for BaliTrain {
 
     fn build(options: TrainOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         options.validate()?;
-        let model_dir = ctx.resolve(&options.model);
+        let model_dir = ctx.local(&options.model)?;
         let model_dir = model_dir.canonicalize().at(&model_dir)?;
         let mut config = BertConfig::from_file(&model_dir.join("config.json"))?;
         if let Some(fields) = &options.config {
@@ -654,7 +654,11 @@ impl Stage for TrainStage {
             format: SUMMARY_FORMAT,
             options,
             base_model: BaseModel {
-                dir: self.model_dir.clone(),
+                // A copy of a model in a bucket is recorded by its URL, which every machine
+                // can read.
+                dir: crate::store::remote::origin_of(&self.model_dir)
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| self.model_dir.clone()),
                 init: o.init,
                 seed,
                 config: o.config.is_some().then(|| self.config.clone()),

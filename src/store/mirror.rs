@@ -17,7 +17,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -28,7 +27,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::objects::block_on;
-use super::remote::{self, ObjectReader, ObjectUrl};
+use super::remote::{self, unique_temp, ObjectUrl};
 use crate::error::{BaliError, IoResultExt, Result};
 
 /// Bytes read from a local file per upload request (and the size above which an upload is
@@ -91,11 +90,19 @@ impl Mirror {
     pub fn new(url: &ObjectUrl) -> Result<Mirror> {
         let (objects, prefix) = remote::store_at(url)?;
         Ok(Mirror {
-            objects,
             prefix,
+            ..Mirror::with_store(objects, url)
+        })
+    }
+
+    /// The bucket side of the workdir `url` on the store `objects` (which holds `url`'s bucket).
+    pub fn with_store(objects: Arc<dyn ObjectStore>, url: &ObjectUrl) -> Mirror {
+        Mirror {
+            objects,
+            prefix: url.key.trim_matches('/').to_string(),
             url: url.clone(),
             listings: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// The workdir's URL.
@@ -301,22 +308,7 @@ impl Mirror {
         if local.is_file() {
             return Ok(());
         }
-        if let Some(dir) = local.parent() {
-            std::fs::create_dir_all(dir).at(dir)?;
-        }
-        let path = self.path(rel)?;
-        let got =
-            block_on(self.objects.get(&path)).map_err(|e| self.error(rel, "cannot download", e))?;
-        let mut reader = ObjectReader::new(self.url_of(rel).to_string(), got.into_stream());
-        let tmp = unique_temp(local);
-        let copied = std::fs::File::create(&tmp)
-            .and_then(|mut f| std::io::copy(&mut reader, &mut f).and_then(|_| f.sync_all()))
-            .at(&tmp)
-            .and_then(|()| std::fs::rename(&tmp, local).at(local));
-        if copied.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        copied
+        remote::download(&self.objects, &self.path(rel)?, &self.url_of(rel), local)
     }
 
     /// Makes sure the local folder `local` holds every object under folder `rel`: downloads
@@ -438,20 +430,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A temporary name beside `path`, unique to this process and call.
-fn unique_temp(path: &Path) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    path.with_file_name(format!(
-        ".{name}.download-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
 /// Reads until `buf` is full or the file ends.
 fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
@@ -479,6 +457,72 @@ mod tests {
             dir.display()
         );
         assert!(dir.starts_with(cache_root()));
+        Ok(())
+    }
+
+    #[test]
+    fn uploads_downloads_and_orphans_follow_the_committed_names() -> Result<()> {
+        let url = ObjectUrl::parse(Path::new("s3://bucket/runs/x"))?
+            .ok_or(BaliError::Internal("not a URL".into()))?;
+        let objects: Arc<dyn ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+        let mirror = Mirror::with_store(objects.clone(), &url);
+        assert!(mirror.is_empty()?);
+        let dir = tempfile::tempdir().at(std::env::temp_dir())?;
+        let local = dir.path().join("a.parquet");
+        std::fs::write(&local, b"partition bytes").at(&local)?;
+        let art = dir.path().join("art");
+        std::fs::create_dir_all(art.join("model")).at(&art)?;
+        std::fs::write(art.join("model/config.json"), b"{}").at(&art)?;
+        std::fs::write(art.join("index.bin"), b"idx").at(&art)?;
+
+        mirror.upload_file(&local, "st/out/a.parquet")?;
+        mirror.upload_file(&local, "st/out/orphan.parquet")?;
+        mirror.upload_dir(&art, "st/_artifacts/k.fp")?;
+        mirror.upload_file(&local, "st/_log/00000000000000000001.json")?;
+        // The objects sit under the workdir's prefix, in the local layout.
+        let meta = block_on(objects.head(&ObjectPath::from(
+            "runs/x/st/_artifacts/k.fp/model/config.json",
+        )));
+        assert!(meta.is_ok());
+        assert!(!mirror.is_empty()?);
+        assert!(mirror.has_file("st/out/a.parquet")? && mirror.has_dir("st/_artifacts/k.fp")?);
+        assert!(!mirror.has_file("st/out/b.parquet")? && !mirror.has_dir("st/_artifacts/k")?);
+        assert_eq!(mirror.children("st")?.0, ["_artifacts", "_log", "out"]);
+
+        // Downloads are whole copies.
+        let copy = dir.path().join("copy/a.parquet");
+        mirror.download_file("st/out/a.parquet", &copy)?;
+        assert_eq!(std::fs::read(&copy).at(&copy)?, b"partition bytes");
+        let art_copy = dir.path().join("copy/art");
+        mirror.download_dir("st/_artifacts/k.fp", &art_copy)?;
+        assert_eq!(
+            std::fs::read(art_copy.join("model/config.json")).at(&art_copy)?,
+            b"{}"
+        );
+        assert!(mirror
+            .download_dir("st/_artifacts/none", &dir.path().join("none"))
+            .is_err());
+
+        // Orphans go only once older than the grace period; what is named, and the log, stay.
+        let referenced: HashSet<String> =
+            ["out/a.parquet".to_string(), "_artifacts/k.fp".to_string()].into();
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(mirror.collect_orphans("st", &referenced, hour)?, 0);
+        assert_eq!(
+            mirror.collect_orphans("st", &referenced, std::time::Duration::ZERO)?,
+            1
+        );
+        assert!(!mirror.has_file("st/out/orphan.parquet")?);
+        let fresh = Mirror::with_store(objects.clone(), &url);
+        assert!(
+            !fresh.has_file("st/out/orphan.parquet")?,
+            "deleted in the store too"
+        );
+        assert!(fresh.has_file("st/out/a.parquet")? && fresh.has_dir("st/_artifacts/k.fp")?);
+        assert!(fresh.has_file("st/_log/00000000000000000001.json")?);
+        // Deleting a folder deletes what is under it.
+        fresh.delete("st/_artifacts/k.fp")?;
+        assert!(!Mirror::with_store(objects, &url).has_dir("st/_artifacts/k.fp")?);
         Ok(())
     }
 }

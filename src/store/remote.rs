@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
@@ -23,7 +23,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::objects::block_on;
-use crate::error::{BaliError, Result};
+use crate::error::{BaliError, IoResultExt, Result};
 
 /// The URL schemes bali reads; anything else with `://` is an error, not a relative path.
 const SCHEMES: &[&str] = &["s3"];
@@ -274,6 +274,156 @@ pub fn open(url: &ObjectUrl) -> Result<ObjectReader> {
     let path = url.object_path()?;
     let got = block_on(store.get(&path)).map_err(|e| url.error("cannot read", e))?;
     Ok(ObjectReader::new(url.to_string(), got.into_stream()))
+}
+
+/// Downloads object `path` of `objects` (named `label` in messages) into the local file
+/// `local`: under a temporary name, synced, then renamed into place, so `local` is whole or
+/// absent. Its folder is created.
+pub(crate) fn download(
+    objects: &Arc<dyn ObjectStore>,
+    path: &ObjectPath,
+    label: &ObjectUrl,
+    local: &Path,
+) -> Result<()> {
+    if let Some(dir) = local.parent() {
+        std::fs::create_dir_all(dir).at(dir)?;
+    }
+    let got = block_on(objects.get(path)).map_err(|e| label.error("cannot download", e))?;
+    let mut reader = ObjectReader::new(label.to_string(), got.into_stream());
+    let tmp = unique_temp(local);
+    let copied = std::fs::File::create(&tmp)
+        .and_then(|mut f| io::copy(&mut reader, &mut f).and_then(|_| f.sync_all()))
+        .at(&tmp)
+        .and_then(|()| std::fs::rename(&tmp, local).at(local));
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    copied
+}
+
+/// A temporary name beside `path`, unique to this process and call.
+pub(crate) fn unique_temp(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        ".{name}.download-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// A local copy of the object, or of every object below the folder, that `url` names: for
+/// options that take a file or a folder (a model, a tokenizer, annotation files). The copy
+/// lives under `<cache root>/objects/<scheme>/<bucket>/<key>.<tag>`, where the tag hashes the
+/// keys, sizes and ETags copied, so a changed object is downloaded again and an unchanged one
+/// costs one listing. Returns the copy of the file or the folder.
+///
+/// Fingerprints name the copy by its URL ([`origin_of`]), so machines with different cache
+/// folders agree on them.
+pub fn local_copy(url: &ObjectUrl) -> Result<PathBuf> {
+    let objects = store(url)?;
+    let key = url.key.trim_matches('/').to_string();
+    let exact = lookup(&url.with_key(&key))?;
+    let inside: Vec<ObjectMeta> = match exact {
+        Some(_) => Vec::new(),
+        None => {
+            let folder = ObjectPath::from(key.as_str());
+            block_on(objects.list(Some(&folder)).try_collect())
+                .map_err(|e| url.error("cannot list", e))?
+        }
+    };
+    let mut tag = blake3::Hasher::new();
+    let mut files: Vec<(String, String)> = Vec::new(); // (key, path inside the copy)
+    match &exact {
+        Some(info) => {
+            tag.update(format!("{key}\0{}\0{}\n", info.size, info.etag).as_bytes());
+            let name = key.rsplit('/').next().unwrap_or(&key).to_string();
+            files.push((key.clone(), name));
+        }
+        None => {
+            if inside.is_empty() {
+                return Err(BaliError::Spec(format!(
+                    "{url}: no such object, and no object below it"
+                )));
+            }
+            for meta in &inside {
+                let k = meta.location.as_ref();
+                let e_tag = meta.e_tag.clone().unwrap_or_default();
+                tag.update(format!("{k}\0{}\0{e_tag}\n", meta.size).as_bytes());
+                let inner = k.get(key.len() + 1..).unwrap_or(k).to_string();
+                files.push((k.to_string(), inner));
+            }
+        }
+    }
+    let tag = tag.finalize().to_hex();
+    let mut dir = super::mirror::cache_root()
+        .join("objects")
+        .join(&url.scheme)
+        .join(&url.bucket);
+    dir.extend(key.split('/').filter(|s| !s.is_empty()));
+    let dir = dir.with_file_name(format!(
+        "{}.{}",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        &tag.as_str()[..16]
+    ));
+    if !dir.is_dir() {
+        let tmp = unique_temp(&dir);
+        let fetched = (|| {
+            for (k, inner) in &files {
+                let mut target = tmp.clone();
+                target.extend(inner.split('/'));
+                let path = ObjectPath::parse(k).map_err(|e| {
+                    BaliError::Spec(format!("{}: not a valid object key: {e}", url.with_key(k)))
+                })?;
+                download(&objects, &path, &url.with_key(k), &target)?;
+            }
+            std::fs::rename(&tmp, &dir).at(&dir)
+        })();
+        if let Err(e) = fetched {
+            let _ = std::fs::remove_dir_all(&tmp);
+            if !dir.is_dir() {
+                return Err(e);
+            }
+        }
+    }
+    let base = format!("{}://{}/{key}", url.scheme, url.bucket);
+    let (local, origin) = match exact {
+        Some(_) => (dir.join(&files[0].1), base),
+        None => (dir.clone(), base),
+    };
+    lock_origins().push((local.clone(), origin));
+    Ok(local)
+}
+
+fn lock_origins() -> std::sync::MutexGuard<'static, Vec<(PathBuf, String)>> {
+    static ORIGINS: OnceLock<Mutex<Vec<(PathBuf, String)>>> = OnceLock::new();
+    ORIGINS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// The URL a local path was copied from by [`local_copy`] (a file of a copied folder gets the
+/// folder's URL and its path inside), if it was.
+pub fn origin_of(path: &Path) -> Option<String> {
+    let origins = lock_origins();
+    origins.iter().find_map(|(local, url)| {
+        let rest = path.strip_prefix(local).ok()?;
+        let inner: Vec<String> = rest
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .collect();
+        Some(match inner.is_empty() {
+            true => url.clone(),
+            false => format!("{url}/{}", inner.join("/")),
+        })
+    })
 }
 
 /// A blocking [`Read`] over an object's byte stream: each read that finds its buffer empty

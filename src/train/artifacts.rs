@@ -41,7 +41,8 @@ pub enum Init {
 /// The model training started from: what evaluation compares the aligned model with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaseModel {
-    /// The model directory (absolute): config, weights, tokenizer.
+    /// The model directory (absolute), or the `s3://` URL it was copied from: config,
+    /// weights, tokenizer.
     pub dir: PathBuf,
     /// Pretrained or random weights.
     pub init: Init,

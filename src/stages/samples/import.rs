@@ -12,7 +12,7 @@
 //! file first (one `paths` glob per pipeline partition is not expressible yet).
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::Int64Array;
@@ -24,6 +24,7 @@ use super::pubtator::{pubtator_mentions, read_documents, CodeIndex, IdentifierMa
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Table};
 use crate::error::{BaliError, Result};
 use crate::stages::columns::column;
+use crate::store::remote::{self, ObjectUrl};
 use crate::tables::TableType;
 
 /// Options of the `pubtator` kind.
@@ -82,6 +83,18 @@ impl StageKind for Pubtator {
     fn build(options: PubtatorOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         let mut files = Vec::new();
         for pattern in &options.paths {
+            if let Some(url) = ObjectUrl::parse(Path::new(pattern))? {
+                let found = remote::glob(&url)?;
+                if found.is_empty() {
+                    return Err(BaliError::Spec(format!(
+                        "pubtator: no object matches `{pattern}`"
+                    )));
+                }
+                for (object, _) in found {
+                    files.push(remote::local_copy(&object)?);
+                }
+                continue;
+            }
             let resolved = ctx.resolve(pattern);
             let text = resolved.to_string_lossy();
             let matched = glob::glob(&text)

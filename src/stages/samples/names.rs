@@ -85,7 +85,7 @@ impl StageKind for Names {
 
     fn build(options: NamesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         options.validate()?;
-        let tokenizer = load_tokenizer(ctx.resolve(&options.tokenizer))?;
+        let tokenizer = load_tokenizer(ctx.local(&options.tokenizer)?)?;
         Ok(Box::new(NamesStage { options, tokenizer }))
     }
 }

@@ -114,7 +114,7 @@ impl StageKind for Samples {
 
     fn build(options: SamplesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         options.validate()?;
-        let tokenizer = load_tokenizer(ctx.resolve(&options.tokenizer))?;
+        let tokenizer = load_tokenizer(ctx.local(&options.tokenizer)?)?;
         Ok(Box::new(SamplesStage { options, tokenizer }))
     }
 }
