@@ -449,12 +449,22 @@ impl<'a> PartitionCtx<'a> {
 
     /// The artifact folder of this partition as last committed (an older fingerprint), if any:
     /// lets a stage continue from its previous result (e.g. training with `continue: true`).
-    pub fn previous_artifact_dir(&self) -> Option<PathBuf> {
+    pub fn previous_artifact_dir(&self) -> Result<Option<PathBuf>> {
         let state = &self.shared.states[self.stage_ix];
-        let rec = state.manifest.as_ref()?.partitions.get(&self.key)?;
-        let rel = rec.artifacts.as_ref()?;
-        let dir = self.shared.store.stage(self.stage()).fetch_dir(rel).ok()?;
-        dir.is_dir().then_some(dir)
+        let Some(rel) = state
+            .manifest
+            .as_ref()
+            .and_then(|m| m.partitions.get(&self.key))
+            .and_then(|rec| rec.artifacts.as_ref())
+        else {
+            return Ok(None);
+        };
+        let stage_store = self.shared.store.stage(self.stage());
+        if !stage_store.holds(rel, true)? {
+            return Ok(None);
+        }
+        let dir = stage_store.fetch_dir(rel)?;
+        Ok(dir.is_dir().then_some(dir))
     }
 
     /// The stage's progress display.
@@ -580,7 +590,7 @@ impl Table {
             .stage(stage)
             .manifest()?
             .ok_or_else(|| BaliError::Store {
-                path: store.stage(stage).dir().to_path_buf(),
+                path: store.stage(stage).location(),
                 reason: format!("stage `{stage}` has no checkpoint (run the pipeline first)"),
             })?;
         let output = match output {
@@ -607,7 +617,7 @@ impl Table {
             .stage(stage)
             .manifest()?
             .ok_or_else(|| BaliError::Store {
-                path: store.stage(stage).dir().to_path_buf(),
+                path: store.stage(stage).location(),
                 reason: format!("stage `{stage}` has no checkpoint (run the pipeline first)"),
             })?;
         Table::from_manifest_fetching(store, &manifest, output, false)
@@ -625,11 +635,11 @@ impl Table {
             .iter()
             .find(|(n, _)| n == output)
             .ok_or_else(|| BaliError::Store {
-                path: stage_store.dir().to_path_buf(),
+                path: stage_store.location(),
                 reason: format!("stage `{}` has no output `{output}`", manifest.stage),
             })?;
         let table_type = TableType::from_name(type_name).ok_or_else(|| BaliError::Store {
-            path: stage_store.dir().to_path_buf(),
+            path: stage_store.location(),
             reason: format!("unknown table type `{type_name}` (written by a newer bali?)"),
         })?;
         let mut keys: Vec<&String> = manifest.partitions.keys().collect();

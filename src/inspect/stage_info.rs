@@ -40,7 +40,7 @@ impl Default for InspectOptions {
 pub fn inspect_stage(store: &Store, stage: &str, opts: &InspectOptions) -> Result<String> {
     let stage_store = store.stage(stage);
     let manifest = stage_store.manifest()?.ok_or_else(|| BaliError::Store {
-        path: stage_store.dir().to_path_buf(),
+        path: stage_store.location(),
         reason: format!(
             "no stage `{stage}` here; stages: {}",
             store.stage_names().unwrap_or_default().join(", ")

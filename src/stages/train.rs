@@ -625,7 +625,7 @@ impl Stage for TrainStage {
             Trainer::new(&model, optimizer, Arc::clone(&data), config).with_heldout(heldout);
         let scratch = ctx.scratch_dir()?;
         if trainer.resume(&scratch)?.is_none() && o.continue_training {
-            match ctx.previous_artifact_dir() {
+            match ctx.previous_artifact_dir()? {
                 Some(dir) if dir.join(CHECKPOINT_FILE).is_file() => {
                     trainer.continue_from(&dir.join(CHECKPOINT_FILE))?;
                 }

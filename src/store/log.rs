@@ -132,6 +132,8 @@ pub struct CommitLog {
     local: Option<PathBuf>,
     /// How long compacted objects are kept ([`RETENTION`]).
     retention: std::time::Duration,
+    /// `scheme://bucket` of a log in a bucket, so messages name objects by URL.
+    url_base: Option<String>,
 }
 
 /// The objects of a log folder, by kind, with their last-modified times.
@@ -169,7 +171,14 @@ impl CommitLog {
             objects,
             local: local.map(Path::to_path_buf),
             retention: RETENTION,
+            url_base: None,
         }
+    }
+
+    /// The same log, whose messages name its objects as URLs under `base` (`s3://bucket`).
+    pub fn with_url_base(mut self, base: impl Into<String>) -> CommitLog {
+        self.url_base = Some(base.into());
+        self
     }
 
     /// The same log with another retention for compacted objects. Zero deletes them at once
@@ -279,8 +288,9 @@ impl CommitLog {
         let rel = path
             .prefix_match(&self.stage_dir)
             .map(|parts| parts.map(|p| p.as_ref().to_string()).collect::<Vec<_>>());
-        match (&self.local, rel) {
-            (Some(local), Some(parts)) => parts.iter().fold(local.clone(), |p, s| p.join(s)),
+        match (&self.local, rel, &self.url_base) {
+            (Some(local), Some(parts), _) => parts.iter().fold(local.clone(), |p, s| p.join(s)),
+            (_, _, Some(base)) => PathBuf::from(format!("{base}/{}", path.as_ref())),
             _ => PathBuf::from(path.as_ref()),
         }
     }
@@ -293,8 +303,11 @@ impl CommitLog {
     }
 
     fn list(&self) -> Result<Listing> {
-        let metas: Vec<_> = block_on(self.objects.list(Some(&self.dir)).try_collect())
-            .map_err(|e| self.error(&self.dir, format!("cannot list the commit log: {e}")))?;
+        let metas: Vec<_> =
+            block_on(self.objects.list(Some(&self.dir)).try_collect()).map_err(|e| {
+                let e = super::remote::describe(&e);
+                self.error(&self.dir, format!("cannot list the commit log: {e}"))
+            })?;
         let mut listing = Listing::default();
         for meta in metas {
             listing
@@ -325,8 +338,12 @@ impl CommitLog {
                 Err(e) => Err(e),
             }
         });
-        got.map(|b| b.map(|b| b.to_vec()))
-            .map_err(|e| self.error(path, format!("cannot read: {e}")))
+        got.map(|b| b.map(|b| b.to_vec())).map_err(|e| {
+            self.error(
+                path,
+                format!("cannot read: {}", super::remote::describe(&e)),
+            )
+        })
     }
 
     /// Creates `path` with `body` unless it exists: `Ok(false)` when another writer has it.
@@ -342,7 +359,10 @@ impl CommitLog {
                 Ok(true)
             }
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
-            Err(e) => Err(self.error(path, format!("cannot write: {e}"))),
+            Err(e) => Err(self.error(
+                path,
+                format!("cannot write: {}", super::remote::describe(&e)),
+            )),
         }
     }
 

@@ -64,10 +64,9 @@ pub fn working_copy_in(cache: &Path, url: &ObjectUrl) -> PathBuf {
     dir
 }
 
-/// An object under the workdir: its size and when it was written.
+/// An object under the workdir: when it was written.
 #[derive(Debug, Clone, Copy)]
 struct Listed {
-    size: u64,
     modified: DateTime<Utc>,
 }
 
@@ -186,7 +185,6 @@ impl Mirror {
                 (
                     key.get(strip..).unwrap_or(key).to_string(),
                     Listed {
-                        size: m.size,
                         modified: m.last_modified,
                     },
                 )
@@ -221,12 +219,11 @@ impl Mirror {
         Ok(found)
     }
 
-    fn remember(&self, rel: &str, size: u64) {
+    fn remember(&self, rel: &str) {
         if let Some(listing) = lock(&self.listings).get(Self::stage_of(rel)) {
             lock(listing).insert(
                 rel.to_string(),
                 Listed {
-                    size,
                     modified: Utc::now(),
                 },
             );
@@ -239,15 +236,11 @@ impl Mirror {
         }
     }
 
-    /// Uploads the local file `local` as `rel`, unless an object of the same size is already
-    /// there (names carry the partition's fingerprint, so that is a retry's identical file).
-    /// Large files go up in parts, read a chunk at a time.
+    /// Uploads the local file `local` as `rel`, replacing any object of that name (a retry's
+    /// or a dead attempt's). Large files go up in parts, read a chunk at a time; a failed upload
+    /// is aborted, so no parts are left behind by an error (a killed process can leave some: a
+    /// bucket lifecycle rule that aborts incomplete multipart uploads collects them).
     pub fn upload_file(&self, local: &Path, rel: &str) -> Result<()> {
-        let size = std::fs::metadata(local).at(local)?.len();
-        let listing = self.listing(Self::stage_of(rel))?;
-        if lock(&listing).get(rel).is_some_and(|l| l.size == size) {
-            return Ok(());
-        }
         let path = self.path(rel)?;
         let mut file = std::fs::File::open(local).at(local)?;
         let uploaded: Result<()> = block_on(async {
@@ -255,7 +248,13 @@ impl Mirror {
                 BufWriter::with_capacity(self.objects.clone(), path.clone(), UPLOAD_CHUNK);
             loop {
                 let mut chunk = vec![0u8; UPLOAD_CHUNK];
-                let n = read_full(&mut file, &mut chunk).at(local)?;
+                let n = match read_full(&mut file, &mut chunk).at(local) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = writer.abort().await;
+                        return Err(e);
+                    }
+                };
                 if n == 0 {
                     break;
                 }
@@ -275,12 +274,15 @@ impl Mirror {
             })
         });
         uploaded?;
-        self.remember(rel, size);
+        self.remember(rel);
         Ok(())
     }
 
-    /// Uploads every file below the local folder `local` under folder `rel`.
+    /// Uploads every file below the local folder `local` under folder `rel`, and deletes what
+    /// else lies under `rel` (files a dead attempt at the same partition left), so the folder
+    /// in the bucket holds exactly this attempt's files.
     pub fn upload_dir(&self, local: &Path, rel: &str) -> Result<()> {
+        let mut uploaded = HashSet::new();
         for entry in walkdir::WalkDir::new(local).sort_by_file_name() {
             let entry = entry.map_err(|e| BaliError::Store {
                 path: local.to_path_buf(),
@@ -297,9 +299,36 @@ impl Mirror {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().to_string())
                 .collect();
-            self.upload_file(entry.path(), &format!("{rel}/{}", inner.join("/")))?;
+            let key = format!("{rel}/{}", inner.join("/"));
+            self.upload_file(entry.path(), &key)?;
+            uploaded.insert(key);
+        }
+        for stale in self.list_folder(rel)? {
+            if !uploaded.contains(&stale) {
+                self.delete(&stale)?;
+            }
         }
         Ok(())
+    }
+
+    /// The workdir-relative keys below folder `rel`, listed now (not from the cached listing).
+    fn list_folder(&self, rel: &str) -> Result<Vec<String>> {
+        let path = self.path(rel)?;
+        let metas: Vec<object_store::ObjectMeta> =
+            block_on(self.objects.list(Some(&path)).try_collect())
+                .map_err(|e| self.error(rel, "cannot list", e))?;
+        let strip = if self.prefix.is_empty() {
+            0
+        } else {
+            self.prefix.len() + 1
+        };
+        Ok(metas
+            .iter()
+            .map(|m| {
+                let key = m.location.as_ref();
+                key.get(strip..).unwrap_or(key).to_string()
+            })
+            .collect())
     }
 
     /// Makes sure the local file `local` holds object `rel`: downloads it (under a temporary
@@ -318,11 +347,10 @@ impl Mirror {
             return Ok(());
         }
         let folder = format!("{}/", rel.trim_end_matches('/'));
-        let listing = self.listing(Self::stage_of(rel))?;
-        let inside: Vec<String> = lock(&listing)
-            .range(folder.clone()..)
-            .take_while(|(k, _)| k.starts_with(&folder))
-            .map(|(k, _)| k[folder.len()..].to_string())
+        let inside: Vec<String> = self
+            .list_folder(rel)?
+            .into_iter()
+            .filter_map(|k| k.strip_prefix(&folder).map(str::to_string))
             .collect();
         if inside.is_empty() {
             return Err(BaliError::Store {

@@ -322,8 +322,9 @@ impl StageStore {
         Ok(match &self.remote {
             Some(mirror) => {
                 let (objects, _) = mirror.objects();
-                let key = mirror.url_of(&self.name).key;
-                CommitLog::new(objects, &key, None)
+                let url = mirror.url_of(&self.name);
+                CommitLog::new(objects, &url.key, None)
+                    .with_url_base(format!("{}://{}", url.scheme, url.bucket))
             }
             None => CommitLog::new(objects::local(&self.dir)?, "", Some(&self.dir)),
         })
@@ -370,8 +371,10 @@ impl StageStore {
             .map(|m| m.url_of(&self.rel(relative)).to_string())
     }
 
-    /// Deletes a superseded file or artifact folder (`relative` to the stage folder), locally
-    /// and in the bucket.
+    /// Deletes a superseded file or artifact folder (`relative` to the stage folder). In a
+    /// bucket it stays until [`clean`](Self::clean) collects it after the log's retention: a
+    /// reader on another machine may have folded the log before this commit and still be
+    /// reading it.
     pub fn delete(&self, relative: &str) -> Result<()> {
         let full = self.resolve(relative);
         let res = if full.is_dir() {
@@ -385,10 +388,15 @@ impl StageStore {
             }
             _ => {}
         }
-        if let Some(mirror) = &self.remote {
-            mirror.delete(&self.rel(relative))?;
-        }
         Ok(())
+    }
+
+    /// The stage as the user knows it, for messages: its folder, or its URL.
+    pub fn location(&self) -> PathBuf {
+        match &self.remote {
+            Some(mirror) => PathBuf::from(mirror.url_of(&self.name).to_string()),
+            None => self.dir.clone(),
+        }
     }
 
     /// Folder for partitions in progress (one subfolder per run).
@@ -491,10 +499,14 @@ impl StageStore {
                 }
                 continue;
             }
-            // An output folder or _artifacts: everything not referenced is debris.
+            // An output folder or _artifacts: everything not referenced is debris, except
+            // what a reader on this machine is downloading into the working copy.
             for sub in fs::read_dir(&path).at(&path)? {
                 let sub = sub.at(&path)?;
                 let p = sub.path();
+                if remote::is_download_temp(&p) {
+                    continue;
+                }
                 if !referenced.contains(&p) {
                     if p.is_dir() {
                         fs::remove_dir_all(&p).at(&p)?;

@@ -103,7 +103,8 @@ impl ObjectUrl {
         match e {
             E::NotFound { .. } => configuration("no such object"),
             E::Unauthenticated { .. } | E::PermissionDenied { .. } => configuration(&format!(
-                "access refused; check the AWS credentials in the environment ({e})"
+                "access refused; check the AWS credentials in the environment ({})",
+                describe(&e)
             )),
             e if e.to_string().contains("NoSuchBucket") => configuration("no such bucket"),
             // The last place object_store looks for credentials is the instance metadata
@@ -114,10 +115,35 @@ impl ObjectUrl {
             ),
             e => BaliError::Io {
                 path: self.to_string().into(),
-                source: io::Error::other(format!("{what}: {e}")),
+                source: io::Error::other(format!("{what}: {}", describe(&e))),
             },
         }
     }
+}
+
+/// An object-store error for a message: the server's XML error body (which can echo the
+/// request's signature material, such as the access key id or a session token) is reduced to
+/// its `Code` and `Message`.
+pub fn describe(e: &object_store::Error) -> String {
+    sanitize(&e.to_string())
+}
+
+fn sanitize(text: &str) -> String {
+    let Some(start) = text.find("<?xml").or_else(|| text.find("<Error>")) else {
+        return text.to_string();
+    };
+    let field = |name: &str| {
+        let open = format!("<{name}>");
+        let from = text.find(&open)? + open.len();
+        let to = text[from..].find(&format!("</{name}>"))? + from;
+        Some(text[from..to].to_string())
+    };
+    let summary = [field("Code"), field("Message")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(": ");
+    format!("{}{summary}", &text[..start])
 }
 
 impl std::fmt::Display for ObjectUrl {
@@ -301,7 +327,11 @@ pub(crate) fn download(
     copied
 }
 
-/// A temporary name beside `path`, unique to this process and call.
+/// Marks the temporary names of downloads in progress.
+const DOWNLOAD_TEMP: &str = ".download-";
+
+/// A temporary name beside `path`, unique to this call: the process id, a counter and a random
+/// number (containers sharing a cache folder may all be process 1).
 pub(crate) fn unique_temp(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -310,10 +340,18 @@ pub(crate) fn unique_temp(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     path.with_file_name(format!(
-        ".{name}.download-{}-{}",
+        ".{name}{DOWNLOAD_TEMP}{}-{}-{:016x}",
         std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u64>()
     ))
+}
+
+/// Whether `path` is a download in progress ([`unique_temp`]), which clean-ups leave alone.
+pub fn is_download_temp(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|n| n.starts_with('.') && n.contains(DOWNLOAD_TEMP))
 }
 
 /// A local copy of the object, or of every object below the folder, that `url` names: for
@@ -354,7 +392,10 @@ pub fn local_copy(url: &ObjectUrl) -> Result<PathBuf> {
                 let k = meta.location.as_ref();
                 let e_tag = meta.e_tag.clone().unwrap_or_default();
                 tag.update(format!("{k}\0{}\0{e_tag}\n", meta.size).as_bytes());
-                let inner = k.get(key.len() + 1..).unwrap_or(k).to_string();
+                let inner = match key.is_empty() {
+                    true => k.to_string(),
+                    false => k.get(key.len() + 1..).unwrap_or(k).to_string(),
+                };
                 files.push((k.to_string(), inner));
             }
         }
@@ -392,11 +433,13 @@ pub fn local_copy(url: &ObjectUrl) -> Result<PathBuf> {
             }
         }
     }
-    let base = format!("{}://{}/{key}", url.scheme, url.bucket);
-    let (local, origin) = match exact {
-        Some(_) => (dir.join(&files[0].1), base),
-        None => (dir.clone(), base),
+    let origin = format!("{}://{}/{key}", url.scheme, url.bucket);
+    let local = match exact {
+        Some(_) => dir.join(&files[0].1),
+        None => dir.clone(),
     };
+    // The canonical path, as callers that canonicalize will hold it.
+    let local = local.canonicalize().at(&local)?;
     lock_origins().push((local.clone(), origin));
     Ok(local)
 }
@@ -413,6 +456,11 @@ fn lock_origins() -> std::sync::MutexGuard<'static, Vec<(PathBuf, String)>> {
 /// folder's URL and its path inside), if it was.
 pub fn origin_of(path: &Path) -> Option<String> {
     let origins = lock_origins();
+    if origins.is_empty() {
+        return None;
+    }
+    let canonical = path.canonicalize().ok();
+    let path = canonical.as_deref().unwrap_or(path);
     origins.iter().find_map(|(local, url)| {
         let rest = path.strip_prefix(local).ok()?;
         let inner: Vec<String> = rest
@@ -456,8 +504,9 @@ impl Read for ObjectReader {
                 Some(Ok(piece)) => self.current = piece,
                 Some(Err(e)) => {
                     return Err(io::Error::other(format!(
-                        "{}: the download failed: {e}",
-                        self.url
+                        "{}: the download failed: {}",
+                        self.url,
+                        describe(&e)
                     )))
                 }
             }
@@ -500,6 +549,25 @@ mod tests {
         );
         assert!(ObjectUrl::parse(Path::new("s3:///x")).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn an_error_body_is_reduced_to_its_code_and_message() {
+        let raw = "Server returned non-2xx status code: 403 Forbidden: <?xml version=\"1.0\"?>\
+                   <Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we \
+                   calculated does not match</Message><AWSAccessKeyId>AKIDSECRETISH</AWSAccessKeyId>\
+                   <CanonicalRequest>x-amz-security-token:TOKEN</CanonicalRequest></Error>";
+        let clean = sanitize(raw);
+        assert!(clean.starts_with("Server returned non-2xx status code: 403 Forbidden: "));
+        assert!(
+            clean.contains("SignatureDoesNotMatch: The request signature"),
+            "{clean}"
+        );
+        assert!(
+            !clean.contains("AKID") && !clean.contains("TOKEN"),
+            "{clean}"
+        );
+        assert_eq!(sanitize("connection refused"), "connection refused");
     }
 
     #[cfg(not(feature = "s3"))]
