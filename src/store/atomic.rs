@@ -1,7 +1,7 @@
 //! Files that appear whole or not at all: written under a temporary name beside their final
 //! one, synced, renamed into place, and the folder synced so the rename survives a power cut.
-//! The run reports, the file-hash cache, exports, training checkpoints and the dictionary cache
-//! all write through here.
+//! The run reports, the file-hash cache, exports, training checkpoints, the dictionary cache
+//! and downloads from object storage (files and whole folders) all write through here.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -25,8 +25,9 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     publish(&tmp, path)
 }
 
-/// Moves a finished temporary file `tmp` (written by someone else: a serializer, a copy) to
-/// `path`: syncs it, renames it and syncs the folder. On failure the temporary file is removed.
+/// Moves a finished temporary file or folder `tmp` (written by someone else: a serializer, a
+/// copy, a download) to `path`: syncs it, renames it and syncs the parent folder. On failure a
+/// temporary file is removed (a folder is left to the caller).
 pub fn publish(tmp: &Path, path: &Path) -> Result<()> {
     let moved = File::open(tmp)
         .and_then(|f| f.sync_all())

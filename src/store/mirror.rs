@@ -365,7 +365,7 @@ impl Mirror {
                 target.extend(inner.split('/'));
                 self.download_file(&format!("{folder}{inner}"), &target)?;
             }
-            std::fs::rename(&tmp, local).at(local)
+            super::atomic::publish(&tmp, local)
         })();
         if fetched.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);

@@ -317,14 +317,14 @@ pub(crate) fn download(
     let got = block_on(objects.get(path)).map_err(|e| label.error("cannot download", e))?;
     let mut reader = ObjectReader::new(label.to_string(), got.into_stream());
     let tmp = unique_temp(local);
-    let copied = std::fs::File::create(&tmp)
-        .and_then(|mut f| io::copy(&mut reader, &mut f).and_then(|_| f.sync_all()))
-        .at(&tmp)
-        .and_then(|()| std::fs::rename(&tmp, local).at(local));
-    if copied.is_err() {
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| io::copy(&mut reader, &mut f))
+        .at(&tmp);
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    copied
+    super::atomic::publish(&tmp, local)
 }
 
 /// Marks the temporary names of downloads in progress.
@@ -424,7 +424,7 @@ pub fn local_copy(url: &ObjectUrl) -> Result<PathBuf> {
                 })?;
                 download(&objects, &path, &url.with_key(k), &target)?;
             }
-            std::fs::rename(&tmp, &dir).at(&dir)
+            super::atomic::publish(&tmp, &dir)
         })();
         if let Err(e) = fetched {
             let _ = std::fs::remove_dir_all(&tmp);
