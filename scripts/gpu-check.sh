@@ -12,7 +12,7 @@
 #   1. the GPU and toolkit (nvidia-smi, nvcc --version);
 #   2. cargo build --release --features cuda (CUDA_COMPUTE_CAP from nvidia-smi when unset);
 #   3. the library's tests on that build (the CPU paths must stay green with CUDA compiled in);
-#   4. bali bench train --device cuda: the identical BALI step, bali (candle) against PyTorch
+#   4. bali-bench train --device cuda: the identical BALI step, bali (candle) against PyTorch
 #      on the same GPU, same batches, per phase; then the same on the CPU for the record;
 #   5. the sample pipeline with `device: cuda` for training and evaluation, in a fresh workdir,
 #      and its evaluate table.
@@ -26,6 +26,7 @@ SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
 export BALI_SHARED="${BALI_SHARED:-$(cd ../shared 2>/dev/null && pwd || echo ../shared)}"
 BIN=target/release/bali
+BENCH=target/release/bali-bench
 
 step() {
   local name="$1"
@@ -56,11 +57,11 @@ if [ -z "${CUDA_COMPUTE_CAP:-}" ]; then
 fi
 echo "   GPU: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | head -1); CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-unset}" | tee -a "$SUMMARY"
 
-step build cargo build --release --features cuda
+step build cargo build --release --features cuda -p bali -p bali-bench
 step tests cargo test --release --features cuda --lib
-step bench-cuda "$BIN" bench train --device cuda
+step bench-cuda "$BENCH" train --device cuda
 grep -E "bali|PyTorch|step:" "$OUT/bench-cuda.log" | sed 's/^/   /' | tee -a "$SUMMARY"
-step bench-cpu "$BIN" bench train --device cpu
+step bench-cpu "$BENCH" train --device cpu
 grep -E "bali / PyTorch" "$OUT/bench-cpu.log" | sed 's/^/   cpu: /' | tee -a "$SUMMARY"
 
 WORK="$OUT/sample-cuda"

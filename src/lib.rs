@@ -1,7 +1,8 @@
 //! bali: a streaming data-pipeline engine that turns PubMed and UMLS dumps into a
 //! knowledge-aligned biomedical language model, following the BALI method.
 //!
-//! The layers, one module each (plus [`bench`](mod@bench), the benchmarks the CLI runs):
+//! The layers, one module each (the benchmarks are a crate of their own, `bench/` in the
+//! workspace, with the `bali-bench` binary):
 //! - [`spec`]: the pipeline YAML into a typed, validated plan;
 //! - [`engine`]: runs the plan's stages as threads joined by bounded channels of Arrow batches;
 //! - [`store`]: the checkpoint store (one Parquet file per stage partition, atomic commits);
@@ -12,7 +13,6 @@
 //! - [`cli`]: the command line, a thin layer over the library.
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod error;

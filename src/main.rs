@@ -8,22 +8,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay` (index 15 in `mi_option_e`, in both its v2 and v3
-/// headers; libmimalloc-sys names no constant for it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> std::process::ExitCode {
-    keep_freed_memory();
+    bali::cli::keep_freed_memory();
     bali::cli::main()
-}
-
-/// Freed memory stays with the process for reuse instead of being purged after mimalloc's
-/// default delay of a second, about one training step: purged buffers were faulted in again
-/// the next step. Resident memory is then the process's high-water mark, which stays flat as
-/// input grows. `MIMALLOC_PURGE_DELAY` in the environment takes precedence.
-fn keep_freed_memory() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one integer option; mimalloc reads options at any time.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
-    }
 }

@@ -91,6 +91,16 @@ pub fn pubmed_articles(path: &Path) -> arrow::array::RecordBatch {
     })
 }
 
+/// The `concepts` (English names) of an MRCONSO file, read by the `umls_concepts` source's
+/// reader.
+pub fn umls_concepts(path: &Path) -> arrow::array::RecordBatch {
+    use crate::sources::umls::{read_mrconso, UmlsConceptsOptions};
+    let options = UmlsConceptsOptions::default();
+    collect_table(crate::tables::TableType::Concepts, |emit| {
+        read_mrconso(path, &options, &std::sync::atomic::AtomicU64::new(0), emit)
+    })
+}
+
 /// The `concepts` (names and synonyms) of an OBO file, read by the `obo` source's reader.
 pub fn obo_concepts(path: &Path) -> arrow::array::RecordBatch {
     use crate::sources::obo::{read_obo, OboOptions};

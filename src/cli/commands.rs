@@ -145,7 +145,6 @@ pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("wrote {} files to {}", files.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { what } => super::bench::run(what),
         Command::Schema => {
             println!(
                 "{}",

@@ -3,10 +3,7 @@
 //! Exit codes: 0 success, 1 a stage failed (or a command failed while running), 2 a usage or
 //! validation error, 130 interrupted by Ctrl-C.
 
-mod bench;
 mod commands;
-
-pub use bench::BenchCommand;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -160,20 +157,26 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Run a benchmark of BENCHMARKS.md and print its figures and ratios.
-    Bench {
-        /// Which one.
-        #[command(subcommand)]
-        what: BenchCommand,
-    },
 }
 
 /// Runs the CLI with the process arguments.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    start(cli.verbose, cli.quiet);
+    finish(commands::dispatch(cli))
+}
+
+/// What a bali binary does before its command (this one, and the benchmarks'): candle's idle
+/// workers told to sleep sooner, and logging to stderr at the level `-v`/`-q` ask for.
+pub fn start(verbose: u8, quiet: bool) {
     quiet_idle_workers();
-    init_logging(cli.verbose, cli.quiet);
-    match commands::dispatch(cli) {
+    init_logging(verbose, quiet);
+}
+
+/// The exit code of a command's result, its error printed to stderr: the code the error
+/// carries (2 for usage and validation errors), 1 for any other failure.
+pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
         Ok(code) => code,
         Err(e) => {
             let code = match e.downcast_ref::<crate::BaliError>() {
@@ -186,9 +189,25 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// mimalloc's `mi_option_purge_delay` (index 15 in `mi_option_e`, in both its v2 and v3
+/// headers; libmimalloc-sys names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Freed memory stays with the process for reuse instead of being purged after mimalloc's
+/// default delay of a second, about one training step: purged buffers were faulted in again
+/// the next step. Resident memory is then the process's high-water mark, which stays flat as
+/// input grows. `MIMALLOC_PURGE_DELAY` in the environment takes precedence. For binaries whose
+/// global allocator is mimalloc (`bali`, `bali-bench`); call it first thing in `main`.
+pub fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer option; mimalloc reads options at any time.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    }
+}
+
 /// candle's CPU backend runs its element-wise kernels on a pool of its own whose idle
 /// workers spin 25,000 times before they sleep; beside rayon's workers on a machine with few
-/// cores, the spinning takes cycles from the threads doing the work (`bali bench train`:
+/// cores, the spinning takes cycles from the threads doing the work (`bali-bench train`:
 /// 1.22 s per step with candle's default, 1.15 s with 2,000). A value the user set is kept.
 /// Runs before any thread exists.
 fn quiet_idle_workers() {

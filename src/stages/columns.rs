@@ -14,7 +14,7 @@ use arrow::datatypes::{DataType, FieldRef, SchemaRef};
 use crate::error::{BaliError, Result};
 
 /// The column `name` of `batch` as the concrete array type `A`.
-pub(crate) fn column<'a, A: Array + 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a A> {
+pub fn column<'a, A: Array + 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a A> {
     let array = batch
         .column_by_name(name)
         .ok_or_else(|| BaliError::Internal(format!("input batch has no column `{name}`")))?;

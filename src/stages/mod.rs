@@ -20,7 +20,7 @@ pub fn register_builtin(registry: &mut Registry) {
         .register::<eval_linking::EvalLinking>();
 }
 
-pub(crate) mod columns;
+pub mod columns;
 pub mod current;
 pub mod dictionary;
 pub mod eval_linking;

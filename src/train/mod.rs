@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod corpus;
 pub mod eval;
 pub mod export;
+#[cfg(test)]
 pub mod gradcheck;
 pub mod graph;
 pub mod holdout;

@@ -12,7 +12,7 @@
 //! allocating a parameter-sized temporary. Measured once over the 35.1M parameters of a MiniLM
 //! training step (encoder, 2-layer GATv2 + read-out, MLM head), 2 rayon threads on the shared
 //! 2-core machine under load: candle-nn 2.4-3.1 s, the fused pass 0.22-0.27 s per update
-//! (`bali bench train` times the fused pass within the full step). Other devices and dtypes
+//! (`bali-bench train` times the fused pass within the full step). Other devices and dtypes
 //! take the same formula as tensor ops.
 //!
 //! A row-sparse update of the word embeddings (BUILD.md's lead) is not offered: with weight

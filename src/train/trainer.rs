@@ -28,7 +28,7 @@ use crate::error::{BaliError, IoResultExt, Result};
 /// Name of the dropout generator in checkpoints.
 const DROPOUT_RNG: &str = "dropout";
 /// Stream of the dropout generator (any fixed number distinct from the other streams).
-pub(crate) const DROPOUT_STREAM: u64 = 0x64726f70;
+pub const DROPOUT_STREAM: u64 = 0x64726f70;
 /// Batches the loader may build ahead of the step.
 const LOADER_CAPACITY: usize = 3;
 

@@ -17,7 +17,6 @@ pub mod build;
 pub mod cache;
 pub mod normalize;
 pub mod stopwords;
-pub mod synthetic;
 pub mod trie;
 pub mod vocab;
 

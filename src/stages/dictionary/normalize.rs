@@ -21,7 +21,7 @@
 //! "MAPK". Keys never contain whitespace, which lets a form be stored as its keys joined by
 //! single spaces (the `form` column of the dictionary).
 //!
-//! The Python peer in `scripts/bench/link_pyahocorasick.py` re-implements these rules; where
+//! The Python peer in `bench/scripts/link_pyahocorasick.py` re-implements these rules; where
 //! the two differ (Python's `str.isalnum` against Rust's `char::is_alphanumeric` for some
 //! non-Latin scripts, combining marks outside the diacritics blocks) is documented there.
 

@@ -288,7 +288,6 @@ impl MentionColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stages::dictionary::synthetic::{SyntheticConfig, SyntheticMrconso};
     use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
     use crate::stages::link::testdata::{concepts_batch, sentences_batch};
 
@@ -463,13 +462,11 @@ mod tests {
 
     #[test]
     fn cached_and_rebuilt_indexes_match_the_built_one() {
+        // The sample UMLS excerpt: real MRCONSO lines, read by the source's reader.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let concepts = crate::testutil::umls_concepts(&root.join("sample_data/umls/MRCONSO.RRF"));
         let mut b = DictionaryBuilder::new(DictionaryOptions::default());
-        for batch in SyntheticMrconso::new(SyntheticConfig::small(10_000))
-            .unwrap()
-            .batches(4096)
-        {
-            b.push_concepts(&batch.unwrap()).unwrap();
-        }
+        b.push_concepts(&concepts).unwrap();
         let built = b.finish().unwrap();
         let dictionary: Vec<RecordBatch> = built.batches(3000).collect::<Result<_>>().unwrap();
         let rebuilt = Matcher::from_dictionary(&dictionary).unwrap();
@@ -485,10 +482,14 @@ mod tests {
         assert_eq!(sizes(&rebuilt), sizes(&built.matcher));
 
         // Text made of the dictionary's own names finds them, identically with all three.
-        let texts: Vec<String> = SyntheticMrconso::new(SyntheticConfig::small(10_000))
+        let names = concepts
+            .column_by_name("name")
             .unwrap()
-            .take(300)
-            .map(|a| format!("In {} we saw it.", a.string))
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        let texts: Vec<String> = (0..arrow::array::Array::len(names).min(300))
+            .map(|i| format!("In {} we saw it.", names.value(i)))
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let batch = sentences_batch(&refs);

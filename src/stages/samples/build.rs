@@ -640,10 +640,19 @@ pub(crate) mod tests {
         ) else {
             return;
         };
-        use crate::bench::graph::{abstract_sentences, linked_mentions, ontology_names};
+        use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
+        use crate::stages::link::{link_sentences, LinkOptions};
+        use crate::stages::sentences::{split_articles, SentencesOptions};
         let tok = load_tokenizer(model).unwrap();
-        let sentences = abstract_sentences(&pubmed, 12_000).unwrap();
-        let mention_rows = linked_mentions(&sentences, &ontology_names(&obo).unwrap()).unwrap();
+        let articles = crate::testutil::pubmed_articles(&pubmed);
+        let sentences =
+            split_articles(&articles, &SentencesOptions::default().splitter(), true).unwrap();
+        let mut dictionary = DictionaryBuilder::new(DictionaryOptions::default());
+        dictionary
+            .push_concepts(&crate::testutil::obo_concepts(&obo))
+            .unwrap();
+        let matcher = dictionary.finish().unwrap().matcher;
+        let mention_rows = link_sentences(&matcher, &sentences, &LinkOptions::default()).unwrap();
         let grouped = SentenceMentions::from_batches([&mention_rows]).unwrap();
         let options = SamplesOptions::new("unused");
         let out = build_samples(&sentences, &grouped, &tok, &options).unwrap();

@@ -3,8 +3,7 @@
 //! The pieces, one module each: [`graph`] builds the CSR adjacency from `relations` batches;
 //! [`names`] gathers the concepts' names; [`extract`] turns (graph, mentioned concepts, names)
 //! into `subgraphs` batches; [`sampler`] is the seeded neighbour and name sampler that this stage
-//! and the trainer share; [`stage`] is the `subgraphs` kind that wires them to the engine;
-//! [`synthetic`] generates an MRREL-sized graph for the scale benchmark.
+//! and the trainer share; [`stage`] is the `subgraphs` kind that wires them to the engine.
 
 pub mod extract;
 pub mod graph;
@@ -12,7 +11,6 @@ mod interner;
 pub mod names;
 pub mod sampler;
 pub mod stage;
-pub mod synthetic;
 
 pub use extract::{mentioned_concepts, subgraph_batches, SubgraphOutput, SubgraphStats};
 pub use graph::{

@@ -7,12 +7,12 @@ use std::path::Path;
 use arrow::array::StringArray;
 use serde::Serialize;
 
-use crate::bench::process::{peak_rss, reset_peak_rss, rss, Stopwatch};
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::stages::columns::column;
-use crate::stages::dictionary::synthetic::{SyntheticConfig, SyntheticMrconso};
-use crate::stages::dictionary::{BuiltDictionary, DictionaryBuilder, DictionaryOptions};
-use crate::stages::link::Matcher;
+use crate::process::{peak_rss, reset_peak_rss, rss, Stopwatch};
+use crate::synthetic::mrconso::{SyntheticConfig, SyntheticMrconso};
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::stages::columns::column;
+use bali::stages::dictionary::{BuiltDictionary, DictionaryBuilder, DictionaryOptions};
+use bali::stages::link::Matcher;
 
 /// A synthetic MRCONSO of `strings` atoms in UMLS 2020AB proportions: 3.03 strings per concept
 /// and a vocabulary of a tenth as many words (at least 1,000).
@@ -110,7 +110,7 @@ pub fn umls_scale(
     reset_peak_rss();
     let whole = Stopwatch::start();
     let (mut build_s, mut build_cpu_s) = (0.0, Some(0.0));
-    let mut add = |t: crate::bench::process::Timing| {
+    let mut add = |t: crate::process::Timing| {
         build_s += t.wall;
         build_cpu_s = build_cpu_s.zip(t.cpu).map(|(a, b)| a + b);
     };
@@ -184,7 +184,7 @@ pub fn umls_scale(
 }
 
 /// Builds the leftmost-longest aho-corasick automaton over the dictionary's forms, encoded as
-/// a character-level linker must (" k1  k2 ", see `scripts/bench/link_pyahocorasick.py`).
+/// a character-level linker must (" k1  k2 ", see `bench/scripts/link_pyahocorasick.py`).
 pub fn aho_corasick_automaton(dictionary: &BuiltDictionary) -> Result<AutomatonReport> {
     let mut patterns: Vec<String> = Vec::new();
     let mut last = String::new();

@@ -1,6 +1,9 @@
-//! Benchmarks: timed runs of the hot paths, side by side with a peer where one exists, recorded
-//! in BENCHMARKS.md. Each is a library function returning a report (a table with `Display`,
-//! JSON with `Serialize`) that `bali bench <what>` runs in its own process, so that timings never
+#![deny(missing_docs)]
+
+//! `bali-bench`: bali's benchmarks, apart from the product (the `bali` binary ships none of
+//! this). Timed runs of the hot paths, side by side with a peer where one exists, recorded in
+//! BENCHMARKS.md. Each is a library function returning a report (a table with `Display`, JSON
+//! with `Serialize`) that `bali-bench <what>` runs in its own process, so that timings never
 //! gate a test run and peak memory is the benchmark's own:
 //! - [`pubmed`]: the PubMed reader against `zcat` and lxml;
 //! - [`linking`]: the dictionary at UMLS scale, the aho-corasick automaton, pyahocorasick;
@@ -10,8 +13,11 @@
 //! - [`train`]: one full training step against the same step in PyTorch;
 //! - [`embed`]: the evaluation's inference (an ontology's names) against transformers.
 //!
-//! [`process`] reads CPU time and memory from `/proc`; [`peer`] runs the peers.
+//! [`process`] reads CPU time and memory from `/proc`; [`peer`] runs the peers (their scripts
+//! are under `bench/scripts/`); [`synthetic`] writes UMLS-sized MRCONSO and MRREL tables;
+//! [`cli`] is the command line.
 
+pub mod cli;
 pub mod embed;
 pub mod engine;
 pub mod flops;
@@ -21,17 +27,22 @@ pub mod peer;
 pub mod process;
 pub mod pubmed;
 pub mod shards;
+pub mod synthetic;
 pub mod train;
 
 mod table;
 
 use std::path::PathBuf;
 
-/// A path inside the source tree this binary was built from: where the peer scripts under
-/// `scripts/bench/` and `sample_data/` are. Benchmarks run from a checkout; the CLI lets each
-/// such path be given explicitly.
+/// A path inside the repository this binary was built from (the workspace root): where the
+/// peer scripts under `bench/scripts/` and `sample_data/` are. Benchmarks run from a checkout;
+/// the CLI lets each such path be given explicitly.
 pub(crate) fn repo_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .parent()
+        .map(|root| root.join(relative))
+        .unwrap_or_else(|| crate_dir.join(relative))
 }
 
 /// The median of some numbers (the mean of the two middle ones of an even count); 0 for none.

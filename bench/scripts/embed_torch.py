@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of `bali bench embed`: the same texts embedded by transformers' BertModel.
+"""The PyTorch peer of `bali-bench embed`: the same texts embedded by transformers' BertModel.
 
-    python3 scripts/bench/embed_torch.py --model DIR --input FILE [--ours EMB.f32]
+    python3 bench/scripts/embed_torch.py --model DIR --input FILE [--ours EMB.f32]
 
-FILE is the JSON that `bali bench embed` writes: threads, batch size, warm-up batches and the
+FILE is the JSON that `bali-bench embed` writes: threads, batch size, warm-up batches and the
 token ids of every text (`[CLS] ... [SEP]`, tokenised once by bali's tokenizer, so both sides
 read exactly the same ids). The embedding is what bali's evaluation computes
 (src/train/eval/mod.rs): texts sorted by length (ties by position), `batch` at a time, each

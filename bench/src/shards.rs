@@ -1,4 +1,4 @@
-//! `bali bench shards`: what a sharded run costs on one machine (issue 17).
+//! `bali-bench shards`: what a sharded run costs on one machine (issue 17).
 //!
 //! Two measurements:
 //! - the commit log alone: `commits` appends of a realistic partition record, spread over 1, 2,
@@ -22,10 +22,10 @@ use serde::Serialize;
 
 use super::process::{cpu_times, Stopwatch, Timing};
 use super::table::{seconds, Table};
-use crate::engine::RunReport;
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::store::remote::{self, ObjectUrl};
-use crate::store::{CommitLog, FileRecord, FingerprintInputs, LogEntry, PartitionRecord};
+use bali::engine::RunReport;
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::store::remote::{self, ObjectUrl};
+use bali::store::{CommitLog, FileRecord, FingerprintInputs, LogEntry, PartitionRecord};
 
 /// How to run the benchmark.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ pub fn run_shard_bench(options: &ShardBenchOptions) -> Result<ShardBenchReport> 
                 .join(format!("log-{committers}-{}", backend.len()));
             let log = match backend {
                 "local disk" => {
-                    CommitLog::new(crate::store::objects::local(&root)?, "", Some(&root))
+                    CommitLog::new(bali::store::objects::local(&root)?, "", Some(&root))
                 }
                 _ => CommitLog::new(Arc::new(object_store::memory::InMemory::new()), "", None),
             };
@@ -230,7 +230,7 @@ fn sharded_run(
     let finish = bali(&[], "final")?;
     // The final run's report: in the workdir, or in its working copy of a remote one.
     let final_copy = match (cache, ObjectUrl::parse(wd)?) {
-        (Some(cache), Some(url)) => crate::store::mirror::working_copy_in(&cache("final"), &url),
+        (Some(cache), Some(url)) => bali::store::mirror::working_copy_in(&cache("final"), &url),
         _ => wd.to_path_buf(),
     };
     check_final_run(&final_copy)?;
@@ -326,7 +326,7 @@ fn commit_run(
                     let (mut busy, mut conflicts) = (0.0, 0u64);
                     for i in 0..each {
                         let mut entry = LogEntry {
-                            log_format: crate::store::log::LOG_FORMAT,
+                            log_format: bali::store::log::LOG_FORMAT,
                             stage: "sentences".into(),
                             kind: "sentences".into(),
                             outputs: vec![("sentences".into(), "sentences".into())],
@@ -523,7 +523,7 @@ mod tests {
     fn the_commit_log_measurement_checks_what_it_committed() -> Result<()> {
         let dir = tempfile::tempdir().at(std::env::temp_dir())?;
         let log = CommitLog::new(
-            crate::store::objects::local(dir.path())?,
+            bali::store::objects::local(dir.path())?,
             "",
             Some(dir.path()),
         );

@@ -27,8 +27,8 @@ use rand::distr::Distribution;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::tables;
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::tables;
 
 /// Real high-frequency words of UMLS names, given the top Zipf ranks.
 const COMMON_WORDS: &[&str] = &[

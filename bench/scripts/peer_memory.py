@@ -1,4 +1,4 @@
-"""Peak memory of a peer script, shared by the PyTorch peers under scripts/bench/."""
+"""Peak memory of a peer script, shared by the PyTorch peers under bench/scripts/."""
 
 import resource
 

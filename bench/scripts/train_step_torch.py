@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of `bali bench train`: the same BALI training step, on the same batches.
+"""The PyTorch peer of `bali-bench train`: the same BALI training step, on the same batches.
 
-    python3 scripts/bench/train_step_torch.py --model DIR --batches FILE
+    python3 bench/scripts/train_step_torch.py --model DIR --batches FILE
 
-FILE is the JSON that `bali bench train` writes (warm-up count, GATv2 layers, threads, seed,
+FILE is the JSON that `bali-bench train` writes (warm-up count, GATv2 layers, threads, seed,
 and every batch: corrupted sentence ids and mask, MLM positions and labels, mention spans, the
 pooled mention each belongs to and their concepts, star concepts, stars as rows of the names, name ids and mask). The step is
 what bali's trainer runs (src/train/model.rs, graph.rs, align.rs, mlm.rs, optim.rs), written
@@ -25,7 +25,7 @@ the usual PyTorch way:
   1e-4 for the MLM head, GNN and read-out), weight decay 0.01, PyTorch's default
   implementation for CPU tensors.
 
-On `"device": "cuda"` (bali bench train --device cuda) the model and every tensor live on the
+On `"device": "cuda"` (bali-bench train --device cuda) the model and every tensor live on the
 first GPU (`torch.set_default_device`), and each phase ends with `torch.cuda.synchronize()`.
 
 Phases are timed as on the Rust side: forward (up to the loss values), backward, optimiser

@@ -1,10 +1,10 @@
-//! `bali bench embed`: inference as the evaluation runs it, an ontology's names embedded by the
+//! `bali-bench embed`: inference as the evaluation runs it, an ontology's names embedded by the
 //! encoder, side by side with transformers under `torch.inference_mode()` on the same token ids
-//! (`scripts/bench/embed_torch.py`).
+//! (`bench/scripts/embed_torch.py`).
 //!
 //! The names are the `name:` and `synonym:` lines of an OBO file (HPO: 41,498), the first
 //! `--names` of them; both sides get bali's token ids (tokenisation is not timed on either
-//! side) and embed them the evaluation's way ([`crate::train::eval::embed`]): sorted by length,
+//! side) and embed them the evaluation's way ([`bali::train::eval::embed`]): sorted by length,
 //! `batch` at a time, each batch padded to its longest name, mean-pooled, L2-normalised. A few
 //! batches of the shortest names run first, untimed, on both sides. The peer also reads our
 //! embeddings and reports the largest difference to its own, so a fast wrong answer shows.
@@ -14,10 +14,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::stages::samples::load_tokenizer;
-use crate::train::bert::{Bert, BertConfig};
-use crate::train::eval::{embed, tokenize, MAX_TOKENS};
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::stages::samples::load_tokenizer;
+use bali::train::bert::{Bert, BertConfig};
+use bali::train::eval::{embed, tokenize, MAX_TOKENS};
 
 use super::graph::ontology_names;
 use super::peer::{PeerOutcome, TorchPeer};
@@ -61,7 +61,7 @@ impl Default for EmbedBenchOptions {
             threads: 2,
             peers: true,
             python: "python3".to_string(),
-            torch_script: super::repo_path("scripts/bench/embed_torch.py"),
+            torch_script: super::repo_path("bench/scripts/embed_torch.py"),
             pythonpath: std::env::var(PYTHONPATH_VAR).ok(),
         }
     }
@@ -138,7 +138,7 @@ pub struct EmbedBenchReport {
 pub fn bench_embed(options: &EmbedBenchOptions) -> Result<EmbedBenchReport> {
     if options.batch == 0 || options.threads == 0 {
         return Err(BaliError::Spec(
-            "error: bali bench embed: --batch and --threads must be positive".into(),
+            "error: bali-bench embed: --batch and --threads must be positive".into(),
         ));
     }
     let config = BertConfig::from_file(&options.model.join("config.json"))?;
@@ -153,7 +153,7 @@ pub fn bench_embed(options: &EmbedBenchOptions) -> Result<EmbedBenchReport> {
     }
     if names.is_empty() {
         return Err(BaliError::Spec(format!(
-            "error: bali bench embed: {} has no names",
+            "error: bali-bench embed: {} has no names",
             options.obo.display()
         )));
     }

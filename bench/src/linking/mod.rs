@@ -1,4 +1,4 @@
-//! `bali bench linking`: the dictionary and the linker at UMLS scale and against Python.
+//! `bali-bench linking`: the dictionary and the linker at UMLS scale and against Python.
 //!
 //! One run measures, in this order:
 //! - [`scale`]: a synthetic MRCONSO of UMLS size (10M strings by default) streamed into the
@@ -7,7 +7,7 @@
 //! - optionally, the same forms in the character-level aho-corasick automaton a plain
 //!   aho-corasick linker would use: which automaton kind the crate picks, its memory and build
 //!   time (why the linker is a word trie);
-//! - [`python`]: with a PubMed file, our linker against `scripts/bench/link_pyahocorasick.py`
+//! - [`python`]: with a PubMed file, our linker against `bench/scripts/link_pyahocorasick.py`
 //!   on its sentences, with an OBO ontology's dictionary (HPO) and a synthetic one: MB/s,
 //!   abstracts/s, the ratio, and how many mentions both found.
 //!
@@ -25,10 +25,10 @@ use std::sync::atomic::AtomicU64;
 use arrow::array::RecordBatch;
 use serde::Serialize;
 
-use crate::error::{IoResultExt, Result};
-use crate::sources::obo::{read_obo, OboOptions};
-use crate::stages::dictionary::synthetic::SyntheticMrconso;
-use crate::tables::TableType;
+use crate::synthetic::mrconso::SyntheticMrconso;
+use bali::error::{IoResultExt, Result};
+use bali::sources::obo::{read_obo, OboOptions};
+use bali::tables::TableType;
 
 use super::peer::PeerOutcome;
 use super::table::{count, gib, seconds, Table};
@@ -71,7 +71,7 @@ impl Default for LinkingBenchOptions {
             obo: None,
             peers: true,
             python: "python3".to_string(),
-            peer_script: super::repo_path("scripts/bench/link_pyahocorasick.py"),
+            peer_script: super::repo_path("bench/scripts/link_pyahocorasick.py"),
         }
     }
 }

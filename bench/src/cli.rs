@@ -1,4 +1,4 @@
-//! `bali bench <what>`: every benchmark of BENCHMARKS.md, one subcommand each.
+//! `bali-bench <what>`: every benchmark of BENCHMARKS.md, one subcommand each.
 //!
 //! Each resolves its arguments (files default to the real data under `$BALI_SHARED` where the
 //! benchmark needs one), calls one function of [`crate::bench`], and prints its report as a
@@ -14,17 +14,17 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::bench::embed::{bench_embed, EmbedBenchOptions};
-use crate::bench::engine::{bench_engine, EngineBenchOptions};
-use crate::bench::graph::{bench_graph_build, bench_samples, SamplesBenchOptions};
-use crate::bench::linking::{bench_linking, LinkingBenchOptions};
-use crate::bench::process::Machine;
-use crate::bench::pubmed::{bench_pubmed, PubmedBenchOptions};
-use crate::bench::shards::{run_shard_bench, ShardBenchOptions};
-use crate::bench::train::{bench_train, TrainBenchOptions};
-use crate::stages::subgraphs::synthetic::SyntheticRelations;
-use crate::stages::train::DeviceOption;
-use crate::BaliError;
+use crate::embed::{bench_embed, EmbedBenchOptions};
+use crate::engine::{bench_engine, EngineBenchOptions};
+use crate::graph::{bench_graph_build, bench_samples, SamplesBenchOptions};
+use crate::linking::{bench_linking, LinkingBenchOptions};
+use crate::process::Machine;
+use crate::pubmed::{bench_pubmed, PubmedBenchOptions};
+use crate::shards::{run_shard_bench, ShardBenchOptions};
+use crate::synthetic::mrrel::SyntheticRelations;
+use crate::train::{bench_train, TrainBenchOptions};
+use bali::stages::train::DeviceOption;
+use bali::BaliError;
 
 /// The real baseline file under `$BALI_SHARED`.
 const SHARED_PUBMED: &str = "data/pubmed/pubmed20n0014.xml.gz";
@@ -165,7 +165,7 @@ pub enum BenchCommand {
     },
     /// One full training step (BERT over masked sentences and node names, MLM head, GATv2,
     /// NT-Xent, backward, AdamW) per phase and in tokens/s, side by side with the same step in
-    /// PyTorch (scripts/bench/train_step_torch.py; its PYTHONPATH from $BALI_BENCH_PYTHONPATH).
+    /// PyTorch (bench/scripts/train_step_torch.py; its PYTHONPATH from $BALI_BENCH_PYTHONPATH).
     Train {
         /// BERT directory [default: $BALI_SHARED/models/all-minilm-l6-v2].
         #[arg(long)]
@@ -223,7 +223,7 @@ pub enum BenchCommand {
     },
     /// Inference as the evaluation runs it: an ontology's names embedded (sorted by length,
     /// batched, mean-pooled), side by side with transformers under `torch.inference_mode()`
-    /// on the same token ids (scripts/bench/embed_torch.py), with the largest difference
+    /// on the same token ids (bench/scripts/embed_torch.py), with the largest difference
     /// between the two sides' embeddings.
     Embed {
         /// BERT directory [default: $BALI_SHARED/models/all-minilm-l6-v2].
@@ -261,7 +261,8 @@ struct Measured<'a, T> {
 }
 
 /// Runs one benchmark and prints its report.
-pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
+/// Runs one benchmark and prints its report (with `--json`, as JSON).
+pub fn run(command: BenchCommand) -> Result<ExitCode> {
     let machine = Machine::before();
     match command {
         BenchCommand::Pubmed {
@@ -368,7 +369,7 @@ pub(super) fn run(command: BenchCommand) -> Result<ExitCode> {
                 workers,
                 commits,
                 committers,
-                sample_data: sample_data.unwrap_or_else(|| crate::bench::repo_path("sample_data")),
+                sample_data: sample_data.unwrap_or_else(|| crate::repo_path("sample_data")),
                 binary: std::env::current_exe()?,
                 s3,
             };
@@ -456,7 +457,7 @@ fn needed(
 ) -> Result<PathBuf, BaliError> {
     or_shared(given, rel)?.ok_or_else(|| {
         BaliError::Spec(format!(
-            "error: `bali bench {command}` needs {flag} (or BALI_SHARED set to the shared data folder)"
+            "error: `bali-bench {command}` needs {flag} (or BALI_SHARED set to the shared data folder)"
         ))
     })
 }

@@ -9,13 +9,13 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use serde::Serialize;
 
 use super::python::mention_keys;
-use crate::bench::process::Stopwatch;
-use crate::error::Result;
-use crate::sources::pubmed::{read_pubmed, PubmedReadOptions};
-use crate::stages::columns::column;
-use crate::stages::link::{link_sentences, LinkOptions, Matcher};
-use crate::stages::sentences::{split_articles, SentencesOptions};
-use crate::tables::TableType;
+use crate::process::Stopwatch;
+use bali::error::Result;
+use bali::sources::pubmed::{read_pubmed, PubmedReadOptions};
+use bali::stages::columns::column;
+use bali::stages::link::{link_sentences, LinkOptions, Matcher};
+use bali::stages::sentences::{split_articles, SentencesOptions};
+use bali::tables::TableType;
 
 /// The sentences of one PubMed file.
 #[derive(Debug, Clone)]

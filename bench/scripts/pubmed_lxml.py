@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The peer of bali's PubMed reader in `bali bench pubmed`: lxml iterparse extracting the same
+"""The peer of bali's PubMed reader in `bali-bench pubmed`: lxml iterparse extracting the same
 fields from a PubmedArticleSet file (plain or gzip, told apart by magic bytes as bali does;
 Python's gzip module decompresses, so both sides pay for decompression).
 

@@ -1,10 +1,10 @@
-//! `bali bench pubmed FILE`: the PubMed reader against its floor and its peer, in one run.
+//! `bali-bench pubmed FILE`: the PubMed reader against its floor and its peer, in one run.
 //!
 //! Three readers of the same file, each timed best-of-`runs` (wall clock, with the CPU
 //! seconds of that run):
 //! - bali's [`read_pubmed`], building every column and dropping the batches;
 //! - `zcat -f FILE > /dev/null`, the decompression floor no parser can beat;
-//! - `python3 scripts/bench/pubmed_lxml.py FILE`, lxml iterparse extracting the same fields
+//! - `python3 bench/scripts/pubmed_lxml.py FILE`, lxml iterparse extracting the same fields
 //!   (the usual Python way to read PubMed).
 //!
 //! Then peak resident memory of reading the file once and `memory_files` times in a row
@@ -20,9 +20,9 @@ use std::sync::atomic::AtomicU64;
 
 use serde::Serialize;
 
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::sources::input::with_decoded;
-use crate::sources::pubmed::{read_pubmed, PubmedReadOptions};
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::sources::input::with_decoded;
+use bali::sources::pubmed::{read_pubmed, PubmedReadOptions};
 
 use super::peer::{run_captured, run_discarding, PeerOutcome};
 use super::process::{peak_rss, reset_peak_rss, Stopwatch, Timing};
@@ -50,7 +50,7 @@ impl Default for PubmedBenchOptions {
             runs: 3,
             peers: true,
             python: "python3".to_string(),
-            lxml_script: super::repo_path("scripts/bench/pubmed_lxml.py"),
+            lxml_script: super::repo_path("bench/scripts/pubmed_lxml.py"),
             memory_files: 3,
         }
     }
@@ -156,7 +156,7 @@ fn read_once(file: &Path) -> Result<u64> {
     let mut articles = 0u64;
     let options = PubmedReadOptions::default();
     read_pubmed(file, &options, &AtomicU64::new(0), &mut |table, batch| {
-        if table == crate::tables::TableType::Articles {
+        if table == bali::tables::TableType::Articles {
             articles += batch.num_rows() as u64;
         }
         Ok(())

@@ -1,4 +1,4 @@
-//! The Python peer of the linker (`scripts/bench/link_pyahocorasick.py`): the same dictionary
+//! The Python peer of the linker (`bench/scripts/link_pyahocorasick.py`): the same dictionary
 //! and sentences exchanged as JSONL, its mentions read back and compared with ours span by span.
 
 use std::collections::HashSet;
@@ -9,9 +9,9 @@ use std::process::Command;
 use arrow::array::{BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray};
 use serde::Serialize;
 
-use crate::bench::peer::run_captured;
-use crate::error::{BaliError, IoResultExt, Position, Result};
-use crate::stages::columns::column;
+use crate::peer::run_captured;
+use bali::error::{BaliError, IoResultExt, Position, Result};
+use bali::stages::columns::column;
 
 /// A mention as both linkers report it: (sentence key, start, end, sorted CUIs).
 type MentionKey = (String, i32, i32, String);

@@ -1,7 +1,7 @@
 //! Benchmarks of the graph build at UMLS scale and of sample building on real abstracts, and the
 //! real-data fixtures they (and the alignment tests) use.
 //!
-//! Run with `bali bench graph` and `bali bench samples` (see BENCHMARKS.md), each in its own
+//! Run with `bali-bench graph` and `bali-bench samples` (see BENCHMARKS.md), each in its own
 //! process so that the peak RSS is the benchmark's own.
 //!
 //! The fixtures read real files with small stand-ins for the source kinds, which live in another
@@ -24,16 +24,16 @@ use serde::Serialize;
 use super::process::{peak_rss, rss, Stopwatch};
 use super::table::{count, gib, mib, seconds, Table};
 
-use crate::error::{BaliError, IoResultExt, Position, Result};
-use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
-use crate::stages::link::{link_sentences, LinkOptions};
-use crate::stages::samples::{
+use crate::synthetic::mrrel::SyntheticRelations;
+use bali::error::{BaliError, IoResultExt, Position, Result};
+use bali::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
+use bali::stages::link::{link_sentences, LinkOptions};
+use bali::stages::samples::{
     build_names, build_samples, load_tokenizer, NamesOptions, SamplesOptions, SentenceMentions,
 };
-use crate::stages::sentences::SentencesOptions;
-use crate::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
-use crate::stages::subgraphs::synthetic::SyntheticRelations;
-use crate::tables::{concepts, sentences};
+use bali::stages::sentences::SentencesOptions;
+use bali::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
+use bali::tables::{concepts, sentences};
 
 /// What the graph-build benchmark measured.
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +65,7 @@ pub struct GraphBenchReport {
     /// Resident set size before the build, bytes.
     pub rss_before: Option<u64>,
     /// Peak resident set size of the process at the end, bytes (generation included: run it
-    /// in its own process, as `bali bench graph` does).
+    /// in its own process, as `bali-bench graph` does).
     pub peak_rss: Option<u64>,
 }
 

@@ -15,8 +15,8 @@ use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringBuilder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{BaliError, Result};
-use crate::tables::relations;
+use bali::error::{BaliError, Result};
+use bali::tables::relations;
 
 /// A relation and its inverse: (REL, inverse REL, RELA, inverse RELA, weight).
 type RelationPair = (
@@ -202,7 +202,7 @@ mod tests {
     use arrow::array::AsArray;
 
     use super::*;
-    use crate::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
+    use bali::stages::subgraphs::graph::{GraphBuilder, RelationFilter};
 
     #[test]
     fn cuis_are_distinct_and_batches_reproducible() {

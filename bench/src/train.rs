@@ -1,7 +1,7 @@
-//! `bali bench train`: one full BALI training step, timed phase by phase, side by side with
-//! the same step in PyTorch (`scripts/bench/train_step_torch.py`).
+//! `bali-bench train`: one full BALI training step, timed phase by phase, side by side with
+//! the same step in PyTorch (`bench/scripts/train_step_torch.py`).
 //!
-//! The step is the trainer's own ([`crate::train::trainer`]): [`BaliModel::losses`] (BERT over
+//! The step is the trainer's own ([`bali::train::trainer`]): [`BaliModel::losses`] (BERT over
 //! the MLM-corrupted sentences, the MLM head at the masked positions only, mean-pooled mention
 //! spans, the node names encoded by the same BERT and mean-pooled, GATv2 over star graphs and
 //! the read-out, multi-positive symmetric NT-Xent), `backward()`, and the trainer's
@@ -37,21 +37,21 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Table as StageTable;
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::stages::samples::load_tokenizer;
-use crate::stages::train::DeviceOption;
-use crate::store::Store;
-use crate::train::align::{scalar, DEFAULT_TEMPERATURE};
-use crate::train::batch::{BatchConfig, BatchMaker, BatchTokens, HostBatch, Padded};
-use crate::train::bert::{BertConfig, TokenSpan};
-use crate::train::corpus::{SampleFilter, TrainingData};
-use crate::train::graph::Star;
-use crate::train::holdout::Holdout;
-use crate::train::mlm::{mask_tokens, MaskingOptions};
-use crate::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig};
-use crate::train::optim::{AdamW, OptimConfig};
-use crate::train::rng::TrainRng;
+use bali::engine::Table as StageTable;
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::stages::samples::load_tokenizer;
+use bali::stages::train::DeviceOption;
+use bali::store::Store;
+use bali::train::align::{scalar, DEFAULT_TEMPERATURE};
+use bali::train::batch::{BatchConfig, BatchMaker, BatchTokens, HostBatch, Padded};
+use bali::train::bert::{BertConfig, TokenSpan};
+use bali::train::corpus::{SampleFilter, TrainingData};
+use bali::train::graph::Star;
+use bali::train::holdout::Holdout;
+use bali::train::mlm::{mask_tokens, MaskingOptions};
+use bali::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, LossConfig};
+use bali::train::optim::{AdamW, OptimConfig};
+use bali::train::rng::TrainRng;
 
 use super::flops::{peak, Peak, StepFlops, ADAMW_FLOPS_PER_PARAMETER};
 use super::median;
@@ -128,7 +128,7 @@ impl Default for TrainBenchOptions {
             peers: true,
             device: DeviceOption::Cpu,
             python: "python3".to_string(),
-            torch_script: super::repo_path("scripts/bench/train_step_torch.py"),
+            torch_script: super::repo_path("bench/scripts/train_step_torch.py"),
             pythonpath: std::env::var(PYTHONPATH_VAR).ok(),
             workdir: None,
             seed: 42,
@@ -489,7 +489,7 @@ fn check_options(options: &TrainBenchOptions, config: &BertConfig) -> Result<()>
         Ok(())
     } else {
         Err(BaliError::Spec(format!(
-            "error: bali bench train: {}",
+            "error: bali-bench train: {}",
             problems.join("; ")
         )))
     }
@@ -619,7 +619,7 @@ fn our_steps(
         anchor_weight: 0.0,
     };
     // The trainer's dropout stream id (any fixed stream would do).
-    let mut dropout = TrainRng::with_stream(SEED, crate::train::trainer::DROPOUT_STREAM);
+    let mut dropout = TrainRng::with_stream(SEED, bali::train::trainer::DROPOUT_STREAM);
     reset_peak_rss();
     let mut phases: [Vec<f64>; 4] = Default::default();
     let mut cpu = Vec::new();

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::train::batch::HostBatch;
-use crate::train::bert::config::BertConfig;
+use bali::train::batch::HostBatch;
+use bali::train::bert::config::BertConfig;
 
 /// Floating-point operations AdamW spends per parameter, in PyTorch's order: the decay (1),
 /// the first moment's lerp (3), the second moment (4), and the update `step * m / (sqrt(v) /

@@ -1,4 +1,4 @@
-//! The text form of benchmark reports: Markdown tables, so that what `bali bench` prints can be
+//! The text form of benchmark reports: Markdown tables, so that what `bali-bench` prints can be
 //! pasted into BENCHMARKS.md as it is, and the few number formats the tables share.
 
 use std::fmt;

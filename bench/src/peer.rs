@@ -1,5 +1,5 @@
 //! Peers: the other programs a benchmark runs side by side with bali (`zcat`, Python scripts
-//! under `scripts/bench/`), and what became of each.
+//! under `bench/scripts/`), and what became of each.
 //!
 //! A peer that cannot run (Python or a module missing, as on a bare CI machine) does not fail
 //! the benchmark: bali's own figures are still worth having, and the report says why the
@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{BaliError, IoResultExt, Result};
+use bali::error::{BaliError, IoResultExt, Result};
 
 /// A PyTorch peer script: the interpreter, its `PYTHONPATH` and the threads it may use (set
 /// for OpenMP and MKL too, so that no library starts more).

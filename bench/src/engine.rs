@@ -1,4 +1,4 @@
-//! `bali bench engine`: what the engine itself costs when there is little or nothing to do.
+//! `bali-bench engine`: what the engine itself costs when there is little or nothing to do.
 //!
 //! Issue 7's targets: a no-change re-run over many partitions costs well under a second per
 //! hundred partitions, and adding one update file to a folder of N costs the same for N = 1
@@ -9,7 +9,7 @@
 //! sentences -> mentions -> samples, with the sample UMLS excerpt's dictionary and tiny-bert).
 //!
 //! Every measured run is a whole `bali run` minus process start: the pipeline file loaded and
-//! checked, then [`crate::engine::run`] (planning, running, the run report). Each figure is
+//! checked, then [`bali::engine::run`] (planning, running, the run report). Each figure is
 //! the median of several runs, and each run is checked to have done exactly what it should
 //! (nothing, or the new file's partitions only), so a figure can never come from a run that
 //! silently did something else.
@@ -23,10 +23,10 @@ use tempfile::TempDir;
 use super::median;
 use super::process::{Stopwatch, Timing};
 use super::table::{count, seconds, Table};
-use crate::engine::{plan_state, run, ProgressMode, Registry, RunOptions, RunReport};
-use crate::error::{BaliError, IoResultExt, Result};
-use crate::spec::{load, LoadOptions, Plan};
-use crate::store::{FileHashCache, Store};
+use bali::engine::{plan_state, run, ProgressMode, Registry, RunOptions, RunReport};
+use bali::error::{BaliError, IoResultExt, Result};
+use bali::spec::{load, LoadOptions, Plan};
+use bali::store::{FileHashCache, Store};
 
 /// The sample file every generated file copies.
 const TEMPLATE: &str = "pubmed/pubmed26n0001.xml";
@@ -121,7 +121,7 @@ pub fn bench_engine(options: &EngineBenchOptions) -> Result<EngineBenchReport> {
     if !template.contains(TEMPLATE_PMID_PREFIX) {
         return Err(BaliError::bad_input(
             &template_path,
-            crate::Position::Record(0),
+            bali::Position::Record(0),
             format!("no PMID starts with `{TEMPLATE_PMID_PREFIX}`: cannot renumber copies"),
         ));
     }
@@ -499,7 +499,7 @@ mod tests {
             "seconds": 1.0, "status": "ok", "error": null, "stages": []
         }))
         .unwrap();
-        report.stages.push(crate::engine::StageReport {
+        report.stages.push(bali::engine::StageReport {
             stage: "sentences".into(),
             partitions_run: 1,
             ..Default::default()

@@ -64,7 +64,7 @@ pub fn rss() -> Option<u64> {
 
 /// Resets the peak to the current resident memory, so the next [`peak_rss`] measures what
 /// follows (Linux >= 4.0). Returns false when that is not possible; the peak then covers the
-/// whole process, which is why the heavy benchmarks run one per process (`bali bench ...`).
+/// whole process, which is why the heavy benchmarks run one per process (`bali-bench ...`).
 pub fn reset_peak_rss() -> bool {
     fs::write("/proc/self/clear_refs", "5").is_ok()
 }

@@ -1,24 +1,36 @@
-//! Every `bali bench` command works end to end on tiny inputs: it exits 0, prints its table and
+//! Every `bali-bench` command works end to end on tiny inputs: it exits 0, prints its table and
 //! the machine line, and `--json` prints a report that parses. Nothing here is timed: the
 //! figures themselves are for BENCHMARKS.md, from full-size runs.
 
-mod common;
+use std::path::PathBuf;
 
-use common::*;
+use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// `bali bench ARGS --json`, parsed.
+/// The repository root (the workspace's), where `sample_data/` is.
+fn root() -> PathBuf {
+    let bench = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    bench.parent().map(PathBuf::from).unwrap_or(bench)
+}
+
+/// `bali-bench` with logs quiet, run from the repository root.
+fn bench() -> Command {
+    let mut cmd = Command::cargo_bin("bali-bench").expect("the bali-bench binary is built");
+    cmd.current_dir(root()).env_remove("BALI_LOG");
+    cmd
+}
+
+/// `bali-bench ARGS --json`, parsed.
 fn bench_json(args: &[&str]) -> serde_json::Value {
-    let out = bali()
-        .arg("bench")
+    let out = bench()
         .args(args)
         .arg("--json")
         .env_remove("BALI_SHARED")
         .output()
-        .expect("run bali bench");
+        .expect("run bali-bench");
     assert!(
         out.status.success(),
-        "bali bench {args:?} failed: {}",
+        "bali-bench {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value =
@@ -29,8 +41,8 @@ fn bench_json(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn bench_engine_runs_on_three_partitions_and_prints_its_tables() {
-    bali()
-        .args(["bench", "engine", "--partitions", "3", "--add-to", "1", "2"])
+    bench()
+        .args(["engine", "--partitions", "3", "--add-to", "1", "2"])
         .args(["--runs", "2"])
         .assert()
         .success()
@@ -53,8 +65,8 @@ fn bench_engine_runs_on_three_partitions_and_prints_its_tables() {
 
 #[test]
 fn bench_pubmed_reads_a_sample_file_with_and_without_peers() {
-    bali()
-        .args(["bench", "pubmed", "sample_data/pubmed/pubmed26n0002.xml.gz"])
+    bench()
+        .args(["pubmed", "sample_data/pubmed/pubmed26n0002.xml.gz"])
         .args(["--runs", "1"])
         .assert()
         .success()
@@ -74,15 +86,8 @@ fn bench_pubmed_reads_a_sample_file_with_and_without_peers() {
 
 #[test]
 fn bench_linking_builds_a_small_dictionary_and_links_the_sample_text() {
-    bali()
-        .args([
-            "bench",
-            "linking",
-            "--strings",
-            "3000",
-            "--peer-strings",
-            "2000",
-        ])
+    bench()
+        .args(["linking", "--strings", "3000", "--peer-strings", "2000"])
         .args([
             "--automaton",
             "--pubmed",
@@ -96,8 +101,8 @@ fn bench_linking_builds_a_small_dictionary_and_links_the_sample_text() {
         .stdout(predicate::str::contains("aho-corasick automaton"))
         .stdout(predicate::str::contains("| mini.obo |"));
     // Without a PubMed file the scale run stands alone and says what is missing.
-    bali()
-        .args(["bench", "linking", "--strings", "2000"])
+    bench()
+        .args(["linking", "--strings", "2000"])
         .env_remove("BALI_SHARED")
         .assert()
         .success()
@@ -108,8 +113,8 @@ fn bench_linking_builds_a_small_dictionary_and_links_the_sample_text() {
 
 #[test]
 fn bench_graph_and_samples_run_on_tiny_inputs() {
-    bali()
-        .args(["bench", "graph", "--rows", "100000"])
+    bench()
+        .args(["graph", "--rows", "100000"])
         .assert()
         .success()
         .stdout(predicate::str::contains("| 5,000 |"));
@@ -126,8 +131,8 @@ fn bench_graph_and_samples_run_on_tiny_inputs() {
     ]);
     assert!(report["sentences"].as_u64().is_some_and(|n| n > 25));
     // Without the shared data or the three paths, samples is a usage error (exit 2).
-    bali()
-        .args(["bench", "samples"])
+    bench()
+        .args(["samples"])
         .env_remove("BALI_SHARED")
         .assert()
         .code(2)
@@ -136,8 +141,8 @@ fn bench_graph_and_samples_run_on_tiny_inputs() {
 
 #[test]
 fn bench_train_times_one_step_on_the_tiny_model() {
-    bali()
-        .args(["bench", "train", "--model", "sample_data/models/tiny-bert"])
+    bench()
+        .args(["train", "--model", "sample_data/models/tiny-bert"])
         .args(["--steps", "1", "--warmup", "0", "--no-peers"])
         .assert()
         .success()
@@ -182,8 +187,8 @@ fn bench_train_times_one_step_on_the_tiny_model() {
     assert_eq!(report["batch"], 2);
     assert!(report["batches_from"].is_null());
     // Without the shared data or --model, train is a usage error (exit 2).
-    bali()
-        .args(["bench", "train", "--no-peers"])
+    bench()
+        .args(["train", "--no-peers"])
         .env_remove("BALI_SHARED")
         .assert()
         .code(2)
