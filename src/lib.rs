@@ -17,12 +17,16 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod inspect;
+pub mod kg;
+pub mod lexicon;
 pub mod sources;
 pub mod spec;
 pub mod stages;
 pub mod store;
 pub mod tables;
+pub mod text;
 pub mod train;
+pub mod views;
 
 pub use error::{BaliError, Position, Result};
 

@@ -30,7 +30,7 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 /// Runs a pipeline given as YAML text with the built-in kinds, in `workdir`, resolving relative
 /// paths against the crate root. Returns the report, or the error that stopped the run.
 pub fn run_yaml(yaml: &str, workdir: &Path) -> crate::Result<crate::engine::RunReport> {
-    run_yaml_with(yaml, workdir, &crate::engine::Registry::builtin())
+    run_yaml_with(yaml, workdir, &crate::stages::registry())
 }
 
 /// [`run_yaml`] with the kinds of `registry` (built-in kinds plus test kinds).

@@ -23,7 +23,7 @@ use tempfile::TempDir;
 use super::median;
 use super::process::{Stopwatch, Timing};
 use super::table::{count, seconds, Table};
-use bali::engine::{plan_state, run, ProgressMode, Registry, RunOptions, RunReport};
+use bali::engine::{plan_state, run, ProgressMode, RunOptions, RunReport};
 use bali::error::{BaliError, IoResultExt, Result};
 use bali::spec::{load, LoadOptions, Plan};
 use bali::store::{FileHashCache, Store};
@@ -284,7 +284,7 @@ impl Corpus {
     fn load(&self) -> Result<Plan> {
         load(
             &self.pipeline,
-            &Registry::builtin(),
+            &bali::stages::registry(),
             &LoadOptions {
                 workdir: None,
                 overrides: Vec::new(),

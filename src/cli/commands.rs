@@ -17,7 +17,7 @@ use crate::store::{FileHashCache, Store};
 use crate::BaliError;
 
 pub(super) fn dispatch(cli: Cli) -> Result<ExitCode> {
-    let registry = Registry::builtin();
+    let registry = crate::stages::registry();
     match cli.command {
         Command::Run {
             pipeline,

@@ -148,13 +148,6 @@ impl Registry {
         Registry::default()
     }
 
-    /// Every kind bali ships.
-    pub fn builtin() -> Registry {
-        let mut r = Registry::empty();
-        crate::stages::register_builtin(&mut r);
-        r
-    }
-
     /// Adds kind `K` (replacing one of the same name).
     pub fn register<K: StageKind>(&mut self) -> &mut Self {
         self.kinds.retain(|k| k.name != K::NAME);

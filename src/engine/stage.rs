@@ -3,7 +3,8 @@
 //!
 //! A kind is a type implementing [`StageKind`]; its options are a serde struct with
 //! `deny_unknown_fields` and a doc comment per field (the doc feeds the JSON Schema). The
-//! registry in [`crate::stages`] lists every kind once.
+//! stages layer above lists every kind once (`bali::stages::registry()`); the engine and the
+//! spec only ever see a [`super::Registry`].
 
 use std::path::PathBuf;
 

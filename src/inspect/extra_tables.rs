@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::engine::report::RunReport;
 use crate::engine::Table;
 use crate::error::{IoResultExt, Result};
-use crate::stages::current::CurrentArticles;
 use crate::store::Store;
 use crate::tables::TableType;
+use crate::views::current::CurrentArticles;
 
 /// Registers `<articles stage>_current` (and `<table>_current` for every table that carries
 /// article provenance, when the store has exactly one articles stage) as views.

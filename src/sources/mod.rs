@@ -1,7 +1,7 @@
 //! Readers of the raw inputs: PubMed XML, UMLS RRF and OBO ontologies, into Arrow batches.
 //!
-//! Readers are library code with no knowledge of the engine: the stage kinds in
-//! [`crate::stages`] wrap them. Every reader has the same shape:
+//! Readers are library code with no knowledge of the engine: the stage kinds of the stages
+//! layer (`bali::stages`) wrap them. Every reader has the same shape:
 //!
 //! ```text
 //! read_x(path, options, progress, emit) -> Result<ReadStats>

@@ -23,7 +23,6 @@ use tracing::{info, warn};
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, IoResultExt, Result};
-use crate::stages::current::CurrentArticles;
 use crate::stages::dictionary::cache::{CacheReader, CacheWriter};
 use crate::stages::samples::load_tokenizer;
 use crate::stages::train::DeviceOption;
@@ -38,6 +37,7 @@ use crate::train::eval::{
     MAX_TOKENS,
 };
 use crate::train::model::{model_files, LmStart};
+use crate::views::current::CurrentArticles;
 
 /// Options of `eval_linking`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -104,7 +104,7 @@ fixture_table!(ConceptsRows, "concepts_rows", TableType::Concepts);
 
 /// The built-in kinds plus the fixture kinds.
 pub(crate) fn registry() -> Registry {
-    let mut r = Registry::builtin();
+    let mut r = crate::stages::registry();
     r.register::<Fixture<SentencesRows>>()
         .register::<Fixture<MentionsRows>>()
         .register::<Fixture<RelationsRows>>()

@@ -19,7 +19,6 @@ use tracing::info;
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, IoResultExt, Result};
-use crate::stages::current::CurrentArticles;
 use crate::stages::samples::{load_tokenizer, Tokenizer};
 use crate::tables::{misc, TableType};
 use crate::train::artifacts::{
@@ -35,6 +34,7 @@ use crate::train::model::{
 };
 use crate::train::optim::{AdamW, OptimConfig};
 use crate::train::trainer::{MetricsRow, Start, TrainConfig, TrainObserver, Trainer};
+use crate::views::current::CurrentArticles;
 
 /// Where the trainer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -12,7 +12,6 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::engine::{RunReport, StageKind, Table};
 use crate::error::{BaliError, Result};
-use crate::stages::current::CurrentArticles;
 use crate::stages::samples::load_tokenizer;
 use crate::store::Store;
 use crate::train::artifacts::{export_stage, TrainSummary, CHECKPOINT_FILE, MODEL_DIR};
@@ -25,6 +24,7 @@ use crate::train::model::{BaliModel, GraphEncoderKind, GraphOptions, LmStart, Lo
 use crate::train::optim::{AdamW, OptimConfig};
 use crate::train::rng::TrainRng;
 use crate::train::trainer::{MetricsRow, TrainConfig, TrainObserver, Trainer};
+use crate::views::current::CurrentArticles;
 
 const TINY: &str = "sample_data/models/tiny-bert";
 

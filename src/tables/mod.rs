@@ -10,6 +10,7 @@
 //! every Parquet file and any tool that reads it (pyarrow shows them as field metadata).
 
 pub mod articles;
+pub mod columns;
 pub mod concepts;
 pub mod dictionary;
 pub mod mentions;

@@ -37,7 +37,7 @@ use super::graph::Star;
 use super::linearized::{self, linearize, Neighbour};
 use super::mlm::{mask_tokens, MaskingOptions};
 use crate::error::{BaliError, Result};
-use crate::stages::subgraphs::{pick_name, sample_neighbors};
+use crate::kg::{pick_name, sample_neighbors};
 
 /// The special tokens a batch needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

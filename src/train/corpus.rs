@@ -24,8 +24,8 @@ use super::holdout::Holdout;
 use super::linearized::relation_text;
 use crate::engine::Table;
 use crate::error::{BaliError, Result};
-use crate::stages::current::CurrentArticles;
-use crate::stages::samples::Tokenizer;
+use crate::text::Tokenizer;
+use crate::views::current::CurrentArticles;
 
 /// Rows of variable length stored back to back: row `i` is `values[offsets[i]..offsets[i+1]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,7 +218,7 @@ pub struct TrainingData {
     /// The training sentences.
     pub sentences: Sentences,
     /// Stored neighbourhood of each concept that has a subgraph row: `(neighbour concept,
-    /// relation id)` in the table's order, which [`crate::stages::subgraphs::sample_neighbors`]
+    /// relation id)` in the table's order, which [`crate::kg::sample_neighbors`]
     /// indexes into. Indexed by [`star_rows`](Self::star_rows).
     pub neighbours: Csr<(u32, u32)>,
     /// Row of [`neighbours`](Self::neighbours) for each concept id; `u32::MAX` when the
@@ -226,7 +226,7 @@ pub struct TrainingData {
     pub star_rows: Vec<u32>,
     /// Names of each concept id (indices into [`name_tokens`](Self::name_tokens)), sorted by
     /// the name string, as the `subgraphs` table sorts them, so that a name index drawn by
-    /// [`crate::stages::subgraphs::pick_name`] means the same name everywhere.
+    /// [`crate::kg::pick_name`] means the same name everywhere.
     pub concept_names: Csr<u32>,
     /// Token ids of each name (`[CLS] name [SEP]`).
     pub name_tokens: Csr<u32>,
@@ -244,7 +244,7 @@ pub struct TrainingData {
 
 /// The list column `name` of `batch`.
 fn list<'a>(batch: &'a arrow::array::RecordBatch, name: &str) -> Result<&'a ListArray> {
-    crate::stages::columns::column::<ListArray>(batch, name)
+    crate::tables::columns::column::<ListArray>(batch, name)
 }
 
 /// The `[start, end)` value range of row `i` of a list array.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::peer::run_captured;
 use bali::error::{BaliError, IoResultExt, Position, Result};
-use bali::stages::columns::column;
+use bali::tables::columns::column;
 
 /// A mention as both linkers report it: (sentence key, start, end, sorted CUIs).
 type MentionKey = (String, i32, i32, String);

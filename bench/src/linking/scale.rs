@@ -10,9 +10,9 @@ use serde::Serialize;
 use crate::process::{peak_rss, reset_peak_rss, rss, Stopwatch};
 use crate::synthetic::mrconso::{SyntheticConfig, SyntheticMrconso};
 use bali::error::{BaliError, IoResultExt, Result};
-use bali::stages::columns::column;
 use bali::stages::dictionary::{BuiltDictionary, DictionaryBuilder, DictionaryOptions};
 use bali::stages::link::Matcher;
+use bali::tables::columns::column;
 
 /// A synthetic MRCONSO of `strings` atoms in UMLS 2020AB proportions: 3.03 strings per concept
 /// and a vocabulary of a tenth as many words (at least 1,000).

@@ -12,9 +12,9 @@ use super::python::mention_keys;
 use crate::process::Stopwatch;
 use bali::error::Result;
 use bali::sources::pubmed::{read_pubmed, PubmedReadOptions};
-use bali::stages::columns::column;
 use bali::stages::link::{link_sentences, LinkOptions, Matcher};
 use bali::stages::sentences::{split_articles, SentencesOptions};
+use bali::tables::columns::column;
 use bali::tables::TableType;
 
 /// The sentences of one PubMed file.

@@ -18,9 +18,9 @@ use super::trie::{FormList, FormTrie};
 use super::vocab::{Interner, StringTable, Vocabulary};
 use super::{stopwords, DictionaryOptions};
 use crate::error::{BaliError, Result};
-use crate::stages::columns::column;
 use crate::stages::link::Matcher;
 use crate::tables;
+use crate::tables::columns::column;
 
 /// Distinct forms as token-id sequences, with the first original name of each.
 #[derive(Debug, Default)]

@@ -15,7 +15,7 @@
 
 pub mod build;
 pub mod cache;
-pub mod normalize;
+pub use crate::lexicon::normalize;
 pub mod stopwords;
 pub mod trie;
 pub mod vocab;

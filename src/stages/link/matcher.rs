@@ -117,7 +117,7 @@ impl Matcher {
     ) -> Result<Self> {
         use super::super::dictionary::build::{assemble, DictionaryStats, FormSet};
         use super::super::dictionary::vocab::Interner;
-        use crate::stages::columns::column;
+        use crate::tables::columns::column;
         use arrow::array::{BooleanArray, StringArray};
         let mut forms = FormSet::new();
         let mut cuis = Interner::new();

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind};
 use crate::error::{BaliError, Result};
-use crate::stages::columns::column;
+use crate::tables::columns::column;
 use crate::tables::{self, TableType};
 
 pub use matcher::{Matcher, MatcherStats, Mention, Overlaps, Scratch, INDEX_FORMAT_VERSION};

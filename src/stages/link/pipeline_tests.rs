@@ -7,8 +7,8 @@ use std::path::Path;
 
 use arrow::array::{Int32Array, Int64Array, StringArray};
 
-use crate::engine::{Registry, Table};
-use crate::stages::columns::column;
+use crate::engine::Table;
+use crate::tables::columns::column;
 use crate::testutil::run_yaml;
 
 /// The sample pipeline with the gold's rules as dictionary options: no minimum length, no
@@ -134,7 +134,7 @@ fn sample_pipeline_matches_the_gold_mentions() {
 
 #[test]
 fn kind_examples_parse_and_unknown_options_are_rejected() {
-    let registry = Registry::builtin();
+    let registry = crate::stages::registry();
     for name in ["sentences", "dictionary", "link"] {
         let kind = registry.get(name).unwrap();
         let options: serde_json::Value = serde_saphyr::from_str(kind.example).unwrap();

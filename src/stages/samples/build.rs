@@ -17,7 +17,7 @@ use super::align::{align_mentions, truncation_point};
 use super::stage::{AmbiguousMentions, SamplesOptions, Truncation};
 use super::tokenizer::Tokenizer;
 use crate::error::{BaliError, Position, Result};
-use crate::stages::columns::{column, list_array, list_item};
+use crate::tables::columns::{column, list_array, list_item};
 use crate::tables::samples;
 
 /// A sentence's key: (pmid, version, sentence_index).

@@ -23,8 +23,8 @@ use tracing::info;
 use super::pubtator::{pubtator_mentions, read_documents, CodeIndex, IdentifierMapper};
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Table};
 use crate::error::{BaliError, Result};
-use crate::stages::columns::column;
 use crate::store::remote::{self, ObjectUrl};
+use crate::tables::columns::column;
 use crate::tables::TableType;
 
 /// Options of the `pubtator` kind.

@@ -16,7 +16,7 @@ pub mod import;
 pub mod names;
 pub mod pubtator;
 pub mod stage;
-pub mod tokenizer;
+pub use crate::text::tokenizer;
 
 pub use build::{build_samples, SampleStats, SamplesOutput, SentenceMentions};
 pub use import::{default_pubtator_vocabularies, Pubtator, PubtatorOptions};

@@ -17,7 +17,7 @@ use tracing::info;
 use super::tokenizer::{load_tokenizer, Tokenizer};
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, Result};
-use crate::stages::columns::{column, list_array};
+use crate::tables::columns::{column, list_array};
 use crate::tables::{samples, TableType};
 
 /// Options of the `names` kind. Defaults are the BALI reference choices (see BALI.md).

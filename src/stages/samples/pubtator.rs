@@ -32,7 +32,7 @@ use arrow::array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringA
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{BaliError, IoResultExt, Position, Result};
-use crate::stages::columns::column;
+use crate::tables::columns::column;
 use crate::tables::mentions;
 
 /// One annotation line.

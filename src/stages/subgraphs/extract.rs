@@ -20,7 +20,7 @@ use super::names::ConceptNames;
 use super::sampler::{sample_neighbors, stored_subset};
 use super::SubgraphOptions;
 use crate::error::{BaliError, Result};
-use crate::stages::columns::{column, list_array, list_item};
+use crate::tables::columns::{column, list_array, list_item};
 use crate::tables::subgraphs;
 
 /// Targets per output batch.

@@ -28,7 +28,7 @@ use tracing::{debug, info};
 
 use super::interner::ShardedInterner;
 use crate::error::{BaliError, Result};
-use crate::stages::columns::column;
+use crate::tables::columns::column;
 
 /// Rows handed to one rayon task within a batch.
 const ROWS_PER_TASK: usize = 4096;

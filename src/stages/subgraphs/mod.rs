@@ -9,7 +9,7 @@ pub mod extract;
 pub mod graph;
 mod interner;
 pub mod names;
-pub mod sampler;
+pub use crate::kg::sampler;
 pub mod stage;
 
 pub use extract::{mentioned_concepts, subgraph_batches, SubgraphOutput, SubgraphStats};

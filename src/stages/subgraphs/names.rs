@@ -12,7 +12,7 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use rayon::prelude::*;
 
 use crate::error::{BaliError, Result};
-use crate::stages::columns::column;
+use crate::tables::columns::column;
 
 /// Collects (concept, name) pairs from `concepts` batches.
 pub struct ConceptNamesBuilder {

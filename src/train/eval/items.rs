@@ -28,9 +28,9 @@ use rand_chacha::ChaCha8Rng;
 use super::{forms, EvalMention, InSentence, NameIndex};
 use crate::engine::Table;
 use crate::error::{BaliError, Result};
-use crate::stages::columns::column;
-use crate::stages::current::CurrentArticles;
+use crate::tables::columns::column;
 use crate::train::holdout::Holdout;
+use crate::views::current::CurrentArticles;
 
 /// Hash domain of the dev/test split of the held-out articles.
 const SPLIT_DOMAIN: &[u8] = b"bali/eval/split";

@@ -30,8 +30,8 @@ use super::batch::Padded;
 use super::bert::{mean_pool, Bert, Mode};
 use crate::engine::Table;
 use crate::error::Result;
-use crate::stages::dictionary::normalize::normalize_name;
-use crate::stages::samples::Tokenizer;
+use crate::lexicon::normalize::normalize_name;
+use crate::text::Tokenizer;
 
 /// Longest tokenised name or mention, `[CLS]` and `[SEP]` included (BALI's name length).
 pub const MAX_TOKENS: usize = 32;
