@@ -7,7 +7,11 @@
 //! - [`engine`]: runs the plan's stages as threads joined by bounded channels of Arrow batches;
 //! - [`store`]: the checkpoint store (one Parquet file per stage partition, atomic commits);
 //! - [`sources`]: readers of PubMed XML, UMLS RRF and OBO ontologies;
-//! - [`stages`]: the stage kinds (sources and transforms) and their registry;
+//! - [`tables`]: every table's schema, and typed access to their columns;
+//! - [`lexicon`], [`text`], [`kg`], [`views`]: logic the stages, the trainer and inspection
+//!   share (name normalisation and the matcher; the tokenizer; the graph sampler; the current
+//!   PubMed articles), below all three;
+//! - [`stages`]: the stage kinds (thin adapters over the layers below) and their registry;
 //! - [`train`]: the candle trainer (BERT encoder, graph encoder, losses, optimiser);
 //! - [`inspect`]: SQL and inspection over checkpoints (DataFusion);
 //! - [`cli`]: the command line, a thin layer over the library.
@@ -30,5 +34,7 @@ pub mod views;
 
 pub use error::{BaliError, Position, Result};
 
+#[cfg(test)]
+pub(crate) mod testdata;
 #[cfg(test)]
 pub(crate) mod testutil;

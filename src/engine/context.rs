@@ -611,7 +611,7 @@ impl Table {
     }
 
     /// Like [`open`](Self::open), but a remote workdir's files are not downloaded: for readers
-    /// that take the objects' URLs ([`urls`](Self::urls)), such as DataFusion.
+    /// that take the objects' URLs ([`locations`](Self::locations)), such as DataFusion.
     pub fn open_remote(store: &Store, stage: &str, output: &str) -> Result<Table> {
         let manifest = store
             .stage(stage)

@@ -347,7 +347,8 @@ pub(crate) fn unique_temp(path: &Path) -> PathBuf {
     ))
 }
 
-/// Whether `path` is a download in progress ([`unique_temp`]), which clean-ups leave alone.
+/// Whether `path` is a download in progress (named by `unique_temp`), which clean-ups leave
+/// alone.
 pub fn is_download_temp(path: &Path) -> bool {
     path.file_name()
         .map(|n| n.to_string_lossy())

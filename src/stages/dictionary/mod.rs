@@ -14,18 +14,15 @@
 //! naming more than `max_cuis_per_form` concepts dropped.
 
 pub mod build;
-pub mod cache;
-pub use crate::lexicon::normalize;
+pub use crate::lexicon::{cache, normalize, trie, vocab};
 pub mod stopwords;
-pub mod trie;
-pub mod vocab;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::Result;
-use crate::stages::link::INDEX_FILE;
+use crate::lexicon::INDEX_FILE;
 use crate::tables::TableType;
 
 pub use build::{BuiltDictionary, DictionaryBuilder};

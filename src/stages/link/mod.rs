@@ -22,11 +22,9 @@
 //! - abbreviations defined in the abstract ("LCM" for lymphocytic choriomeningitis) are not
 //!   resolved; a mention never crosses a sentence boundary, by construction.
 
-pub mod matcher;
+pub use crate::lexicon::matcher;
 #[cfg(test)]
 mod pipeline_tests;
-#[cfg(test)]
-pub(crate) mod testdata;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -44,10 +42,9 @@ use crate::error::{BaliError, Result};
 use crate::tables::columns::column;
 use crate::tables::{self, TableType};
 
-pub use matcher::{Matcher, MatcherStats, Mention, Overlaps, Scratch, INDEX_FORMAT_VERSION};
-
-/// Name of the matcher index file in the `dictionary` stage's artifact folder.
-pub const INDEX_FILE: &str = "matcher.idx";
+pub use crate::lexicon::{
+    Matcher, MatcherStats, Mention, Overlaps, Scratch, INDEX_FILE, INDEX_FORMAT_VERSION,
+};
 
 /// Options of the `link` kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -289,7 +286,7 @@ impl MentionColumns {
 mod tests {
     use super::*;
     use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};
-    use crate::stages::link::testdata::{concepts_batch, sentences_batch};
+    use crate::testdata::{concepts_batch, sentences_batch};
 
     /// `(surface, start, end, cuis, matched forms)` per mention of one text.
     fn mentions(

@@ -236,7 +236,7 @@ fn to_i32(n: usize) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stages::link::testdata::articles_batch;
+    use crate::testdata::articles_batch;
     use crate::testutil;
 
     #[test]

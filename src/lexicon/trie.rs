@@ -6,7 +6,7 @@
 //! BENCHMARKS.md). A trie over token ids has one node per distinct *word* prefix instead of per
 //! character prefix, is four flat `u32` arrays that are written and read as they are, and needs
 //! no failure links: matches may only start at a token, so leftmost-longest matching is a walk
-//! from each token (see [`crate::stages::link::matcher`]).
+//! from each token (see [`super::matcher`]).
 //!
 //! Layout (breadth-first numbering, node 0 is the root): the children of node `n` are the
 //! nodes `first_child[n]..first_child[n + 1]`, sorted by their edge label `label[c]`, so a

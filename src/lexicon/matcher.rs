@@ -1,7 +1,7 @@
 //! Matching: the index, the walk that finds mentions, and the rules at their boundaries.
 //!
 //! A sentence is tokenised and normalised exactly like the dictionary's names (see
-//! [`normalize`](crate::stages::dictionary::normalize)); each token is looked up once in the
+//! [`normalize`](super::normalize)); each token is looked up once in the
 //! lower-case namespace and, when it has no lower-case letter and the dictionary has acronyms,
 //! once in the case-sensitive one. Matching is then over token ids:
 //! - leftmost-longest, non-overlapping (the default): from the first token, walk the trie as
@@ -18,10 +18,10 @@
 
 use std::path::Path;
 
-use super::super::dictionary::cache::{CacheReader, CacheWriter};
-use super::super::dictionary::normalize::{push_key, tokenize, Token};
-use super::super::dictionary::trie::{FormTrie, TrieParts, NONE};
-use super::super::dictionary::vocab::{StringTable, Vocabulary};
+use super::cache::{CacheReader, CacheWriter};
+use super::normalize::{push_key, tokenize, Token};
+use super::trie::{FormTrie, TrieParts, NONE};
+use super::vocab::{StringTable, Vocabulary};
 use crate::error::Result;
 
 /// Version of the index file layout; bump it when the layout or the normalisation changes,
@@ -105,7 +105,7 @@ pub struct MatcherStats {
 }
 
 impl Matcher {
-    /// Assembles a matcher (see `dictionary::build::assemble`).
+    /// Assembles a matcher (see [`super::index::assemble`]).
     pub(crate) fn new(vocab: Vocabulary, trie: FormTrie, cuis: StringTable) -> Self {
         Matcher { vocab, trie, cuis }
     }
@@ -115,8 +115,8 @@ impl Matcher {
     pub fn from_dictionary<'a>(
         batches: impl IntoIterator<Item = &'a arrow::array::RecordBatch>,
     ) -> Result<Self> {
-        use super::super::dictionary::build::{assemble, DictionaryStats, FormSet};
-        use super::super::dictionary::vocab::Interner;
+        use super::index::{assemble, DictionaryStats, FormSet};
+        use super::vocab::Interner;
         use crate::tables::columns::column;
         use arrow::array::{BooleanArray, StringArray};
         let mut forms = FormSet::new();
