@@ -29,10 +29,7 @@ mod pipeline_tests;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use arrow::array::{
-    ArrayRef, Int32Array, Int32Builder, Int64Array, Int64Builder, RecordBatch, StringArray,
-    StringBuilder,
-};
+use arrow::array::{Int32Array, RecordBatch, StringArray};
 use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -40,7 +37,8 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind};
 use crate::error::{BaliError, Result};
 use crate::tables::columns::column;
-use crate::tables::{self, TableType};
+use crate::tables::mentions::{MentionRow, MentionsBuilder, SentenceColumns};
+use crate::tables::TableType;
 
 pub use crate::lexicon::{
     Matcher, MatcherStats, Mention, Overlaps, Scratch, INDEX_FILE, INDEX_FORMAT_VERSION,
@@ -149,20 +147,15 @@ impl Stage for LinkStage {
 }
 
 /// Links every sentence of a `sentences` batch, giving a `mentions` batch (schema
-/// [`tables::mentions::schema`]), sentences in input order.
+/// [`crate::tables::mentions::schema`]), sentences in input order.
 pub fn link_sentences(
     matcher: &Matcher,
     sentences: &RecordBatch,
     options: &LinkOptions,
 ) -> Result<RecordBatch> {
-    let pmid = column::<Int64Array>(sentences, "pmid")?;
-    let version = column::<Int32Array>(sentences, "version")?;
-    let sentence_index = column::<Int32Array>(sentences, "sentence_index")?;
-    let section = column::<StringArray>(sentences, "section")?;
+    let sentence = SentenceColumns::of(sentences)?;
     let sentence_start = column::<Int32Array>(sentences, "start")?;
     let text = column::<StringArray>(sentences, "text")?;
-    let source_file = column::<StringArray>(sentences, "source_file")?;
-    let article_index = column::<Int64Array>(sentences, "article_index")?;
 
     let found: Vec<Vec<Mention>> = (0..sentences.num_rows())
         .into_par_iter()
@@ -177,32 +170,24 @@ pub fn link_sentences(
         .collect();
 
     let rows: usize = found.iter().flatten().map(|m| m.candidates.len()).sum();
-    let mut out = MentionColumns::with_capacity(rows);
+    let mut out = MentionsBuilder::with_capacity(rows);
     for (row, mentions) in found.iter().enumerate() {
-        let sentence = text.value(row);
+        let text = text.value(row);
         let offset = sentence_start.value(row);
         for (mention_index, m) in mentions.iter().enumerate() {
-            let surface = &sentence[m.byte_start..m.byte_end];
             let (start, end) = (to_i32(m.start)?, to_i32(m.end)?);
             for &(cui, form) in &m.candidates {
-                out.pmid.append_value(pmid.value(row));
-                out.version.append_value(version.value(row));
-                out.sentence_index.append_value(sentence_index.value(row));
-                out.section.append_value(section.value(row));
-                out.mention_index
-                    .append_value(to_i32(mention_index as u32)?);
-                out.start.append_value(start);
-                out.end.append_value(end);
-                out.doc_start.append_value(offset + start);
-                out.doc_end.append_value(offset + end);
-                out.surface.append_value(surface);
-                out.cui.append_value(matcher.cui(cui));
-                out.candidates
-                    .append_value(to_i32(m.candidates.len() as u32)?);
-                out.matched.append_value(&m.forms[form as usize]);
-                out.origin.append_value("dictionary");
-                out.source_file.append_value(source_file.value(row));
-                out.article_index.append_value(article_index.value(row));
+                let row_fields = MentionRow {
+                    mention_index: to_i32(mention_index as u32)?,
+                    span: (start, end),
+                    doc_span: (offset + start, offset + end),
+                    surface: &text[m.byte_start..m.byte_end],
+                    cui: matcher.cui(cui),
+                    candidates: to_i32(m.candidates.len() as u32)?,
+                    matched: Some(&m.forms[form as usize]),
+                    origin: "dictionary",
+                };
+                out.push(&sentence, row, &row_fields);
             }
         }
     }
@@ -214,72 +199,6 @@ fn to_i32(n: u32) -> Result<i32> {
     i32::try_from(n).map_err(|_| {
         BaliError::Internal(format!("offset {n} does not fit the Int32 offset columns"))
     })
-}
-
-/// The `mentions` columns being built.
-struct MentionColumns {
-    pmid: Int64Builder,
-    version: Int32Builder,
-    sentence_index: Int32Builder,
-    section: StringBuilder,
-    mention_index: Int32Builder,
-    start: Int32Builder,
-    end: Int32Builder,
-    doc_start: Int32Builder,
-    doc_end: Int32Builder,
-    surface: StringBuilder,
-    cui: StringBuilder,
-    candidates: Int32Builder,
-    matched: StringBuilder,
-    origin: StringBuilder,
-    source_file: StringBuilder,
-    article_index: Int64Builder,
-}
-
-impl MentionColumns {
-    fn with_capacity(rows: usize) -> Self {
-        let strings = |bytes_per_row| StringBuilder::with_capacity(rows, rows * bytes_per_row);
-        MentionColumns {
-            pmid: Int64Builder::with_capacity(rows),
-            version: Int32Builder::with_capacity(rows),
-            sentence_index: Int32Builder::with_capacity(rows),
-            section: strings(8),
-            mention_index: Int32Builder::with_capacity(rows),
-            start: Int32Builder::with_capacity(rows),
-            end: Int32Builder::with_capacity(rows),
-            doc_start: Int32Builder::with_capacity(rows),
-            doc_end: Int32Builder::with_capacity(rows),
-            surface: strings(16),
-            cui: strings(10),
-            candidates: Int32Builder::with_capacity(rows),
-            matched: strings(16),
-            origin: strings(10),
-            source_file: strings(20),
-            article_index: Int64Builder::with_capacity(rows),
-        }
-    }
-
-    fn finish(mut self) -> Result<RecordBatch> {
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.pmid.finish()),
-            Arc::new(self.version.finish()),
-            Arc::new(self.sentence_index.finish()),
-            Arc::new(self.section.finish()),
-            Arc::new(self.mention_index.finish()),
-            Arc::new(self.start.finish()),
-            Arc::new(self.end.finish()),
-            Arc::new(self.doc_start.finish()),
-            Arc::new(self.doc_end.finish()),
-            Arc::new(self.surface.finish()),
-            Arc::new(self.cui.finish()),
-            Arc::new(self.candidates.finish()),
-            Arc::new(self.matched.finish()),
-            Arc::new(self.origin.finish()),
-            Arc::new(self.source_file.finish()),
-            Arc::new(self.article_index.finish()),
-        ];
-        Ok(RecordBatch::try_new(tables::mentions::schema(), columns)?)
-    }
 }
 
 #[cfg(test)]
@@ -419,13 +338,13 @@ mod tests {
         let m = matcher(NAMES);
         let batch = sentences_batch(&["A cold and lung cancer.", "Nothing here.", "Crohn disease"]);
         let out = link_sentences(&m, &batch, &LinkOptions::default()).unwrap();
-        assert_eq!(out.schema(), tables::mentions::schema());
+        assert_eq!(out.schema(), crate::tables::mentions::schema());
         let surface = column::<StringArray>(&out, "surface").unwrap();
         let cui = column::<StringArray>(&out, "cui").unwrap();
         let candidates = column::<Int32Array>(&out, "candidates").unwrap();
         let mention_index = column::<Int32Array>(&out, "mention_index").unwrap();
         let doc_start = column::<Int32Array>(&out, "doc_start").unwrap();
-        let pmid = column::<Int64Array>(&out, "pmid").unwrap();
+        let pmid = column::<arrow::array::Int64Array>(&out, "pmid").unwrap();
         let rows: Vec<(i64, i32, &str, &str, i32, i32)> = (0..out.num_rows())
             .map(|i| {
                 (
@@ -510,6 +429,8 @@ mod tests {
 #[cfg(test)]
 mod real_data_tests {
     use std::collections::HashMap;
+
+    use arrow::array::Int64Array;
 
     use super::*;
     use crate::stages::dictionary::{DictionaryBuilder, DictionaryOptions};

@@ -26,14 +26,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use flate2::read::MultiGzDecoder;
 
 use crate::error::{BaliError, IoResultExt, Position, Result};
 use crate::tables::columns::column;
-use crate::tables::mentions;
+use crate::tables::mentions::{MentionRow, MentionsBuilder, SentenceColumns};
 
 /// One annotation line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,14 +371,10 @@ pub fn pubtator_mentions(
     mapper: &IdentifierMapper,
 ) -> Result<(RecordBatch, PubtatorStats)> {
     let pmid = column::<Int64Array>(sentences, "pmid")?;
-    let version = column::<Int32Array>(sentences, "version")?;
-    let sentence_index = column::<Int32Array>(sentences, "sentence_index")?;
     let section = column::<StringArray>(sentences, "section")?;
     let start = column::<Int32Array>(sentences, "start")?;
     let end = column::<Int32Array>(sentences, "end")?;
     let text = column::<StringArray>(sentences, "text")?;
-    let source_file = column::<StringArray>(sentences, "source_file")?;
-    let article_index = column::<Int64Array>(sentences, "article_index")?;
 
     let mut by_pmid: BTreeMap<i64, Vec<SentenceRow>> = BTreeMap::new();
     for row in 0..sentences.num_rows() {
@@ -454,7 +449,9 @@ pub fn pubtator_mentions(
     }
     found.sort_by_key(|f| (f.row, f.span[0], f.span[1]));
 
-    let mut columns: MentionColumns = MentionColumns::default();
+    let sentence = SentenceColumns::of(sentences)?;
+    let rows = found.iter().map(|f| f.cuis.len()).sum();
+    let mut out = MentionsBuilder::with_capacity(rows);
     let mut previous: Option<usize> = None;
     let mut index = 0i32;
     for f in &found {
@@ -465,18 +462,22 @@ pub fn pubtator_mentions(
         };
         previous = Some(f.row);
         stats.mentions += 1;
+        let [start, end, doc_start, doc_end] = f.span.map(|v| v as i32);
         for cui in &f.cuis {
-            columns.push(f.row, index, f.span, &f.surface, cui, f.cuis.len());
+            let row_fields = MentionRow {
+                mention_index: index,
+                span: (start, end),
+                doc_span: (doc_start, doc_end),
+                surface: &f.surface,
+                cui,
+                candidates: f.cuis.len() as i32,
+                matched: None,
+                origin: "pubtator",
+            };
+            out.push(&sentence, f.row, &row_fields);
         }
     }
-    let batch = columns.finish(
-        pmid,
-        version,
-        sentence_index,
-        section,
-        source_file,
-        article_index,
-    )?;
+    let batch = out.finish()?;
     Ok((batch, stats))
 }
 
@@ -490,85 +491,6 @@ struct Placed {
     cuis: Vec<String>,
 }
 
-/// `mentions` columns gathered row by row.
-#[derive(Default)]
-struct MentionColumns {
-    rows: Vec<usize>,
-    index: Vec<i32>,
-    spans: [Vec<i32>; 4],
-    surface: Vec<String>,
-    cui: Vec<String>,
-    candidates: Vec<i32>,
-}
-
-impl MentionColumns {
-    fn push(
-        &mut self,
-        row: usize,
-        index: i32,
-        spans: [usize; 4],
-        surface: &str,
-        cui: &str,
-        candidates: usize,
-    ) {
-        self.rows.push(row);
-        self.index.push(index);
-        for (column, value) in self.spans.iter_mut().zip(spans) {
-            column.push(value as i32);
-        }
-        self.surface.push(surface.to_string());
-        self.cui.push(cui.to_string());
-        self.candidates.push(candidates as i32);
-    }
-
-    fn finish(
-        self,
-        pmid: &Int64Array,
-        version: &Int32Array,
-        sentence_index: &Int32Array,
-        section: &StringArray,
-        source_file: &StringArray,
-        article_index: &Int64Array,
-    ) -> Result<RecordBatch> {
-        let n = self.rows.len();
-        let rows = &self.rows;
-        let [start, end, doc_start, doc_end] = self.spans;
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|&r| pmid.value(r)),
-            )),
-            Arc::new(Int32Array::from_iter_values(
-                rows.iter().map(|&r| version.value(r)),
-            )),
-            Arc::new(Int32Array::from_iter_values(
-                rows.iter().map(|&r| sentence_index.value(r)),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|&r| section.value(r)),
-            )),
-            Arc::new(Int32Array::from(self.index)),
-            Arc::new(Int32Array::from(start)),
-            Arc::new(Int32Array::from(end)),
-            Arc::new(Int32Array::from(doc_start)),
-            Arc::new(Int32Array::from(doc_end)),
-            Arc::new(StringArray::from(self.surface)),
-            Arc::new(StringArray::from(self.cui)),
-            Arc::new(Int32Array::from(self.candidates)),
-            Arc::new(StringArray::new_null(n)),
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                "pubtator", n,
-            ))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|&r| source_file.value(r)),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|&r| article_index.value(r)),
-            )),
-        ];
-        Ok(RecordBatch::try_new(mentions::schema(), columns)?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
@@ -577,9 +499,14 @@ mod tests {
     use arrow::datatypes::Int32Type;
 
     use super::*;
+    use std::sync::Arc;
+
+    use arrow::array::ArrayRef;
+
     use crate::stages::samples::build::tests::sentences_batch;
     use crate::stages::samples::default_pubtator_vocabularies;
     use crate::stages::subgraphs::names::tests::concepts_batch;
+    use crate::tables::mentions;
 
     /// PubTator3-style export of one article (the first PubTator example, 25763772), a
     /// BC5CDR-style document with a composite mention, bare MeSH ids and a relation line, and
