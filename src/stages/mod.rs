@@ -23,7 +23,7 @@ pub fn register_builtin(registry: &mut Registry) {
         .register::<subgraphs::Subgraphs>()
         .register::<samples::Samples>()
         .register::<samples::Names>()
-        .register::<samples::Pubtator>()
+        .register::<pubtator::Pubtator>()
         .register::<train::BaliTrain>()
         .register::<eval_linking::EvalLinking>();
 }
@@ -31,6 +31,7 @@ pub fn register_builtin(registry: &mut Registry) {
 pub mod dictionary;
 pub mod eval_linking;
 pub mod link;
+pub mod pubtator;
 pub mod samples;
 pub mod sentences;
 pub mod sources;

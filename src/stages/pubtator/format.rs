@@ -503,8 +503,8 @@ mod tests {
 
     use arrow::array::ArrayRef;
 
+    use crate::stages::pubtator::default_pubtator_vocabularies;
     use crate::stages::samples::build::tests::sentences_batch;
-    use crate::stages::samples::default_pubtator_vocabularies;
     use crate::stages::subgraphs::names::tests::concepts_batch;
     use crate::tables::mentions;
 

@@ -4,7 +4,7 @@
 //! Its output is a `mentions` table like the linker's, partitioned like the sentences, so that
 //! `samples` and `subgraphs` consume imported annotations unchanged and agree on the mentioned
 //! concepts. Identifiers map to CUIs through the concepts' (SAB, CODE) (see
-//! [`super::pubtator`]); unmapped identifiers and annotations that do not match the sentence
+//! [`format`]); unmapped identifiers and annotations that do not match the sentence
 //! text are counted in the log.
 //!
 //! Every partition reads the PubTator files whole, keeping the documents of its own PMIDs: fine
@@ -20,12 +20,17 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use super::pubtator::{pubtator_mentions, read_documents, CodeIndex, IdentifierMapper};
+pub mod format;
+
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Table};
 use crate::error::{BaliError, Result};
 use crate::store::remote::{self, ObjectUrl};
 use crate::tables::columns::column;
 use crate::tables::TableType;
+pub use format::{
+    pubtator_mentions, read_documents, CodeIndex, IdentifierMapper, PubtatorDocument,
+    PubtatorReader, PubtatorStats,
+};
 
 /// Options of the `pubtator` kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
