@@ -368,13 +368,17 @@ fn the_sample_pipeline_with_its_workdir_on_s3_equals_a_local_run() {
     let pipeline = common::write(dir.path(), "s3.yaml", &text);
     let url = "s3://work/runs/sample";
     let machine = |name: &str| dir.path().join(name);
-    bali_machine(&server, &machine("first"))
-        .arg("run")
-        .arg(&pipeline)
-        .arg("--workdir")
-        .arg(url)
-        .assert()
-        .success();
+    // `bali run` of the pipeline into the bucket's workdir, on the machine whose cache is `cache`.
+    let run_on = |cache: &std::path::Path| {
+        bali_machine(&server, cache)
+            .arg("run")
+            .arg(&pipeline)
+            .arg("--workdir")
+            .arg(url)
+            .assert()
+            .success();
+    };
+    run_on(&machine("first"));
     let (_local_dir, local) = common::sample_run();
 
     // The bucket holds a whole workdir: copied to a folder, it reads as the local run, with
@@ -399,21 +403,7 @@ fn the_sample_pipeline_with_its_workdir_on_s3_equals_a_local_run() {
         "SELECT count(DISTINCT pmid) FROM sentences",
         "SELECT count(*) FROM runs",
     ] {
-        let out = bali_machine(&server, &reader)
-            .args(["sql", "--format", "csv", "--workdir", url, query])
-            .output()
-            .expect("sql");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ours = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .nth(1)
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let ours = sql_on(&server, &reader, url, query);
         let expected = if query.contains("runs") {
             "1".to_string()
         } else {
@@ -439,13 +429,7 @@ fn the_sample_pipeline_with_its_workdir_on_s3_equals_a_local_run() {
 
     // A fresh machine finds everything done: nothing runs.
     let second = machine("second");
-    bali_machine(&server, &second)
-        .arg("run")
-        .arg(&pipeline)
-        .arg("--workdir")
-        .arg(url)
-        .assert()
-        .success();
+    run_on(&second);
     let copy_of = |cache: &std::path::Path| cache.join("workdirs/s3/work/runs/sample");
     let report = common::last_report(&copy_of(&second));
     for stage in ["articles", "concepts", "relations", "dictionary", "train"] {
@@ -460,13 +444,7 @@ fn the_sample_pipeline_with_its_workdir_on_s3_equals_a_local_run() {
         &root.join("sample_data/pubmed/pubmed26n0001.xml"),
     );
     let third = machine("third");
-    bali_machine(&server, &third)
-        .arg("run")
-        .arg(&pipeline)
-        .arg("--workdir")
-        .arg(url)
-        .assert()
-        .success();
+    run_on(&third);
     let report = common::last_report(&copy_of(&third));
     assert_eq!(common::runs(&report, "articles"), 1);
     assert_eq!(common::runs(&report, "concepts"), 0);
@@ -560,17 +538,29 @@ fn sharded_workers_on_three_machines_share_a_workdir_on_s3_and_a_killed_one_heal
         "SELECT count(*), count(distinct cui) FROM mentions",
         "SELECT count(*) FROM subgraphs",
     ] {
-        let out = bali_machine(&server, &dir.path().join("reader"))
-            .args(["sql", "--format", "csv", "--workdir", url, query])
-            .output()
-            .expect("sql");
-        let ours = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .nth(1)
-            .unwrap_or("")
-            .to_string();
+        let ours = sql_on(&server, &dir.path().join("reader"), url, query);
         assert_eq!(ours, common::sql_value(&local, query), "{query}");
     }
+}
+
+/// One value of a one-row `bali sql` answer over the workdir `url`, as CSV text, from the
+/// machine whose cache is `cache`.
+fn sql_on(server: &Moto, cache: &std::path::Path, url: &str, query: &str) -> String {
+    let out = bali_machine(server, cache)
+        .args(["sql", "--format", "csv", "--workdir", url, query])
+        .output()
+        .expect("sql");
+    assert!(
+        out.status.success(),
+        "{query}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -583,16 +583,19 @@ pub struct Table {
     rows_counter: Option<Arc<AtomicU64>>,
 }
 
+/// What stage `stage` has committed; an error when it has never committed.
+fn committed(store: &Store, stage: &str) -> Result<Manifest> {
+    let stage_store = store.stage(stage);
+    stage_store.manifest()?.ok_or_else(|| BaliError::Store {
+        path: stage_store.location(),
+        reason: format!("stage `{stage}` has no checkpoint (run the pipeline first)"),
+    })
+}
+
 impl Table {
     /// Opens output `output` (`None`: the default one) of stage `stage` as committed on disk.
     pub fn open(store: &Store, stage: &str, output: Option<&str>) -> Result<Table> {
-        let manifest = store
-            .stage(stage)
-            .manifest()?
-            .ok_or_else(|| BaliError::Store {
-                path: store.stage(stage).location(),
-                reason: format!("stage `{stage}` has no checkpoint (run the pipeline first)"),
-            })?;
+        let manifest = committed(store, stage)?;
         let output = match output {
             Some(o) => o.to_string(),
             None => manifest
@@ -613,14 +616,7 @@ impl Table {
     /// Like [`open`](Self::open), but a remote workdir's files are not downloaded: for readers
     /// that take the objects' URLs ([`locations`](Self::locations)), such as DataFusion.
     pub fn open_remote(store: &Store, stage: &str, output: &str) -> Result<Table> {
-        let manifest = store
-            .stage(stage)
-            .manifest()?
-            .ok_or_else(|| BaliError::Store {
-                path: store.stage(stage).location(),
-                reason: format!("stage `{stage}` has no checkpoint (run the pipeline first)"),
-            })?;
-        Table::from_manifest_fetching(store, &manifest, output, false)
+        Table::from_manifest_fetching(store, &committed(store, stage)?, output, false)
     }
 
     fn from_manifest_fetching(

@@ -169,26 +169,10 @@ impl Mirror {
         if let Some(l) = lock(&self.listings).get(stage) {
             return Ok(l.clone());
         }
-        let path = self.path(stage)?;
-        let metas: Vec<object_store::ObjectMeta> =
-            block_on(self.objects.list(Some(&path)).try_collect())
-                .map_err(|e| self.error(stage, "cannot list", e))?;
-        let strip = if self.prefix.is_empty() {
-            0
-        } else {
-            self.prefix.len() + 1
-        };
-        let map: BTreeMap<String, Listed> = metas
-            .iter()
-            .map(|m| {
-                let key = m.location.as_ref();
-                (
-                    key.get(strip..).unwrap_or(key).to_string(),
-                    Listed {
-                        modified: m.last_modified,
-                    },
-                )
-            })
+        let map: BTreeMap<String, Listed> = self
+            .list_below(stage)?
+            .into_iter()
+            .map(|(key, modified)| (key, Listed { modified }))
             .collect();
         let shared = Arc::new(Mutex::new(map));
         Ok(lock(&self.listings)
@@ -313,6 +297,11 @@ impl Mirror {
 
     /// The workdir-relative keys below folder `rel`, listed now (not from the cached listing).
     fn list_folder(&self, rel: &str) -> Result<Vec<String>> {
+        Ok(self.list_below(rel)?.into_iter().map(|(k, _)| k).collect())
+    }
+
+    /// The objects below folder `rel`, listed now: workdir-relative key and when written.
+    fn list_below(&self, rel: &str) -> Result<Vec<(String, DateTime<Utc>)>> {
         let path = self.path(rel)?;
         let metas: Vec<object_store::ObjectMeta> =
             block_on(self.objects.list(Some(&path)).try_collect())
@@ -326,7 +315,7 @@ impl Mirror {
             .iter()
             .map(|m| {
                 let key = m.location.as_ref();
-                key.get(strip..).unwrap_or(key).to_string()
+                (key.get(strip..).unwrap_or(key).to_string(), m.last_modified)
             })
             .collect())
     }
