@@ -20,7 +20,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Shape, Storage, Tensor};
 use rayon::prelude::*;
 
-use super::{lane_sum, slice, Real, Shared};
+use super::{slice, softmax_grad_in_place, Real, Shared};
 use crate::error::Result;
 
 /// The per-head layout of a block: `batch` sentences of `tokens` rows of `heads * head`
@@ -299,10 +299,7 @@ fn backward<T: Real>(
             }
             // dS = scale * P (dP - rowsum(dP P)), in `dp`.
             for (dp, p) in dp.chunks_exact_mut(t).zip(p.chunks_exact(t)) {
-                let dot = lane_sum(p, dp, dp, |pi, gi, _| pi * gi);
-                for (o, &pi) in dp.iter_mut().zip(p) {
-                    *o = scale * pi * (*o - dot);
-                }
+                softmax_grad_in_place(dp, p, scale);
             }
             unsafe {
                 // dQ = dS K

@@ -30,6 +30,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{
     bail, CpuStorage, CustomOp1, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor,
 };
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 use crate::error::Result;
@@ -283,8 +284,12 @@ fn map_rows<T: Real>(x: &[T], d: usize, f: impl Fn(&[T], &mut [T]) + Sync) -> Ve
 /// without reordering it).
 const LANES: usize = 8;
 
+/// Elements per block of [`normalise_exp`]'s exponentials: one AVX-512 register of f32.
+const EXP_BLOCK: usize = 16;
+
 /// `sum f(a[i], b[i], c[i])` over rows of one length, in [`LANES`] interleaved partial sums
 /// (a fixed order, so the result is deterministic). Pass a row twice where `f` needs fewer.
+#[inline(always)]
 fn lane_sum<T: Real>(a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T) -> T {
     let mut acc = [T::of(0.0); LANES];
     let (ac, bc, cc) = (
@@ -389,10 +394,13 @@ macro_rules! dispatch3 {
 struct SoftmaxLast;
 
 fn softmax_rows<T: Real>(x: &[T], d: usize) -> Vec<T> {
-    map_rows(x, d, |row, out| {
-        out.copy_from_slice(row);
-        normalise_exp(out);
-    })
+    map_rows(x, d, softmax_row)
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn softmax_row<T: Real>(row: &[T], out: &mut [T]) {
+    out.copy_from_slice(row);
+    normalise_exp(out);
 }
 
 impl CustomOp1 for SoftmaxLast {
@@ -431,12 +439,19 @@ fn softmax_grad_rows<T: Real>(p: &[T], g: &[T], d: usize, scale: f64) -> Vec<T> 
         .zip(p.par_chunks(d).zip(g.par_chunks(d)))
         .with_min_len(MIN_ROWS_PER_TASK)
         .for_each(|(o, (p, g))| {
-            let dot = lane_sum(p, g, g, |pi, gi, _| pi * gi);
-            for ((o, &pi), &gi) in o.iter_mut().zip(p).zip(g) {
-                *o = scale * pi * (gi - dot);
-            }
+            o.copy_from_slice(g);
+            softmax_grad_in_place(o, p, scale);
         });
     out
+}
+
+/// `g <- scale * p * (g - sum(g * p))`: one row of a softmax's gradient, from its output `p`.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn softmax_grad_in_place<T: Real>(g: &mut [T], p: &[T], scale: T) {
+    let dot = lane_sum(p, g, g, |pi, gi, _| pi * gi);
+    for (o, &pi) in g.iter_mut().zip(p) {
+        *o = scale * pi * (*o - dot);
+    }
 }
 
 impl CustomOp2 for SoftmaxGrad {
@@ -461,6 +476,7 @@ impl CustomOp2 for SoftmaxGrad {
 
 /// `softmax(scale * row + bias)` in place: one row of attention scores over its keys, with the
 /// key-padding bias of `ops::attention_bias` (see [`attention`]).
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
 fn masked_softmax_in_place<T: Real>(row: &mut [T], bias: &[T], scale: T) {
     for (o, &b) in row.iter_mut().zip(bias) {
         *o = *o * scale + b;
@@ -470,16 +486,39 @@ fn masked_softmax_in_place<T: Real>(row: &mut [T], bias: &[T], scale: T) {
 
 /// `row <- exp(row - max(row)) / sum`: the loops apart, so that the exponentials (and the
 /// partial sums of [`lane_sum`]) vectorise; a running sum inside the exp loop keeps it scalar.
+/// The maximum is taken in [`LANES`] partial maxima, and the exponentials in whole blocks of
+/// [`EXP_BLOCK`] (the row's tail padded with -inf, whose exponential is 0 and is dropped):
+/// attention's rows are a few dozen keys long, and a scalar remainder loop of the polynomial
+/// `exp` cost as much as the vector body.
 #[inline(always)]
 fn normalise_exp<T: Real>(row: &mut [T]) {
+    let lanes = row.chunks_exact(LANES);
     let mut max = T::of(f64::NEG_INFINITY);
-    for &v in row.iter() {
+    for &v in lanes.remainder() {
         if v > max {
             max = v;
         }
     }
-    for o in row.iter_mut() {
-        *o = (*o - max).exp();
+    let mut maxima = [max; LANES];
+    for chunk in lanes {
+        for (m, &v) in maxima.iter_mut().zip(chunk) {
+            if v > *m {
+                *m = v;
+            }
+        }
+    }
+    for m in maxima {
+        if m > max {
+            max = m;
+        }
+    }
+    for block in row.chunks_mut(EXP_BLOCK) {
+        let mut x = [T::of(f64::NEG_INFINITY); EXP_BLOCK];
+        x[..block.len()].copy_from_slice(block);
+        for v in x.iter_mut() {
+            *v = (*v - max).exp();
+        }
+        block.copy_from_slice(&x[..block.len()]);
     }
     let inv = T::of(1.0) / lane_sum(row, row, row, |v, _, _| v);
     for o in row.iter_mut() {
@@ -912,6 +951,7 @@ struct LayerNorm {
 }
 
 /// Mean and reciprocal standard deviation of a row (two passes, biased variance).
+#[inline(always)]
 fn moments<T: Real>(row: &[T], eps: f64) -> (T, T) {
     let n = T::of(row.len() as f64);
     let mean = lane_sum(row, row, row, |v, _, _| v) / n;
@@ -922,11 +962,16 @@ fn moments<T: Real>(row: &[T], eps: f64) -> (T, T) {
 
 fn layer_norm_rows<T: Real>(x: &[T], gamma: &[T], beta: &[T], eps: f64) -> Vec<T> {
     map_rows(x, gamma.len(), |row, out| {
-        let (mean, rstd) = moments(row, eps);
-        for (((o, &v), &g), &b) in out.iter_mut().zip(row).zip(gamma).zip(beta) {
-            *o = (v - mean) * rstd * g + b;
-        }
+        layer_norm_row(row, gamma, beta, eps, out)
     })
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn layer_norm_row<T: Real>(row: &[T], gamma: &[T], beta: &[T], eps: f64, out: &mut [T]) {
+    let (mean, rstd) = moments(row, eps);
+    for (((o, &v), &g), &b) in out.iter_mut().zip(row).zip(gamma).zip(beta) {
+        *o = (v - mean) * rstd * g + b;
+    }
 }
 
 fn check_affine(l: &Layout, gamma: &Layout, beta: &Layout) -> candle_core::Result<usize> {
@@ -992,22 +1037,25 @@ struct LayerNormGradInput {
 
 fn layer_norm_grad_rows<T: Real>(x: &[T], gamma: &[T], g: &[T], eps: f64) -> Vec<T> {
     let d = gamma.len();
-    let n = T::of(d as f64);
     let mut out = vec![T::of(0.0); x.len()];
     out.par_chunks_mut(d)
         .zip(x.par_chunks(d).zip(g.par_chunks(d)))
         .with_min_len(MIN_ROWS_PER_TASK)
-        .for_each(|(o, (row, gr))| {
-            let (mean, rstd) = moments(row, eps);
-            let sum_gg = lane_sum(gr, gamma, gamma, |gi, ga, _| gi * ga);
-            let sum_ggx = lane_sum(row, gr, gamma, |v, gi, ga| gi * ga * (v - mean) * rstd);
-            let (m1, m2) = (sum_gg / n, sum_ggx / n);
-            for (((o, &v), &gi), &ga) in o.iter_mut().zip(row).zip(gr).zip(gamma) {
-                let xhat = (v - mean) * rstd;
-                *o = rstd * (gi * ga - m1 - xhat * m2);
-            }
-        });
+        .for_each(|(o, (row, gr))| layer_norm_grad_row(o, row, gr, gamma, eps));
     out
+}
+
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn layer_norm_grad_row<T: Real>(o: &mut [T], row: &[T], gr: &[T], gamma: &[T], eps: f64) {
+    let n = T::of(gamma.len() as f64);
+    let (mean, rstd) = moments(row, eps);
+    let sum_gg = lane_sum(gr, gamma, gamma, |gi, ga, _| gi * ga);
+    let sum_ggx = lane_sum(row, gr, gamma, |v, gi, ga| gi * ga * (v - mean) * rstd);
+    let (m1, m2) = (sum_gg / n, sum_ggx / n);
+    for (((o, &v), &gi), &ga) in o.iter_mut().zip(row).zip(gr).zip(gamma) {
+        let xhat = (v - mean) * rstd;
+        *o = rstd * (gi * ga - m1 - xhat * m2);
+    }
 }
 
 impl CustomOp3 for LayerNormGradInput {
@@ -1052,20 +1100,24 @@ fn layer_norm_param_grads<T: Real>(x: &[T], g: &[T], d: usize, eps: f64) -> Vec<
     let partials: Vec<Vec<T>> = x
         .par_chunks(block)
         .zip(g.par_chunks(block))
-        .map(|(xs, gs)| {
-            let mut acc = vec![T::of(0.0); 2 * d];
-            let (dg, db) = acc.split_at_mut(d);
-            for (row, gr) in xs.chunks(d).zip(gs.chunks(d)) {
-                let (mean, rstd) = moments(row, eps);
-                for (((dg, db), &v), &gi) in dg.iter_mut().zip(db.iter_mut()).zip(row).zip(gr) {
-                    *dg += gi * (v - mean) * rstd;
-                    *db += gi;
-                }
-            }
-            acc
-        })
+        .map(|(xs, gs)| layer_norm_param_block(xs, gs, d, eps))
         .collect();
     add_partials(partials, 2 * d)
+}
+
+/// One block's `[sum_rows(g * xhat); sum_rows(g)]`.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn layer_norm_param_block<T: Real>(xs: &[T], gs: &[T], d: usize, eps: f64) -> Vec<T> {
+    let mut acc = vec![T::of(0.0); 2 * d];
+    let (dg, db) = acc.split_at_mut(d);
+    for (row, gr) in xs.chunks(d).zip(gs.chunks(d)) {
+        let (mean, rstd) = moments(row, eps);
+        for (((dg, db), &v), &gi) in dg.iter_mut().zip(db.iter_mut()).zip(row).zip(gr) {
+            *dg += gi * (v - mean) * rstd;
+            *db += gi;
+        }
+    }
+    acc
 }
 
 impl CustomOp2 for LayerNormGradParams {
@@ -1134,23 +1186,11 @@ impl CustomOp1 for Gelu {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        // One loop per variant, each free of calls and branches where it can be (the exact
-        // GELU's erf is a rational function), so that the compiler vectorises it.
         let tanh = self.tanh;
         dispatch1!(s, l, self.name(), |v| map_rows(
             v,
             ELEMENTS_PER_TASK.min(v.len().max(1)),
-            |i, o| {
-                if tanh {
-                    for (o, &x) in o.iter_mut().zip(i) {
-                        *o = gelu_value(x, true);
-                    }
-                } else {
-                    for (o, &x) in o.iter_mut().zip(i) {
-                        *o = gelu_value(x, false);
-                    }
-                }
-            }
+            |i, o| gelu_chunk(i, o, tanh)
         ))
     }
 
@@ -1192,19 +1232,38 @@ impl CustomOp2 for GeluGrad {
                     x.par_chunks(ELEMENTS_PER_TASK)
                         .zip(g.par_chunks(ELEMENTS_PER_TASK)),
                 )
-                .for_each(|(o, (x, g))| {
-                    if tanh {
-                        for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
-                            *o = g * gelu_derivative(x, true);
-                        }
-                    } else {
-                        for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
-                            *o = g * gelu_derivative(x, false);
-                        }
-                    }
-                });
+                .for_each(|(o, (x, g))| gelu_grad_chunk(o, x, g, tanh));
             out
         })
+    }
+}
+
+/// GELU of a chunk: one loop per variant, each free of calls and branches where it can be
+/// (the exact GELU's erf is a rational function), so that the compiler vectorises it.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn gelu_chunk<T: Real>(i: &[T], o: &mut [T], tanh: bool) {
+    if tanh {
+        for (o, &x) in o.iter_mut().zip(i) {
+            *o = gelu_value(x, true);
+        }
+    } else {
+        for (o, &x) in o.iter_mut().zip(i) {
+            *o = gelu_value(x, false);
+        }
+    }
+}
+
+/// `g * gelu'(x)` over a chunk.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2"))]
+fn gelu_grad_chunk<T: Real>(o: &mut [T], x: &[T], g: &[T], tanh: bool) {
+    if tanh {
+        for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
+            *o = g * gelu_derivative(x, true);
+        }
+    } else {
+        for ((o, &x), &g) in o.iter_mut().zip(x).zip(g) {
+            *o = g * gelu_derivative(x, false);
+        }
     }
 }
 
@@ -1215,6 +1274,81 @@ mod tests {
     use candle_core::{Device, Var, D};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    /// The kernels compiled for AVX-512 and AVX2 (whichever this machine runs) give the bits
+    /// of the same arithmetic written as plain scalar loops here: the versions differ only in
+    /// vector width, never in the operations or their order, so a run resumed on another
+    /// machine continues exactly.
+    #[test]
+    fn vectorised_kernels_equal_their_scalar_arithmetic_bit_for_bit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for len in [1, 7, 16, 45, 128, 385] {
+            let row: Vec<f32> = (0..len).map(|_| rng.random_range(-6.0..6.0)).collect();
+            let bias: Vec<f32> = (0..len)
+                .map(|i| if i % 5 == 4 { -1e4 } else { 0.0 })
+                .collect();
+            let scale = 0.125f32;
+
+            let mut fast = row.clone();
+            masked_softmax_in_place(&mut fast, &bias, scale);
+            let x: Vec<f32> = row
+                .iter()
+                .zip(&bias)
+                .map(|(&v, &b)| v * scale + b)
+                .collect();
+            let max = x
+                .iter()
+                .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+            let e: Vec<f32> = x.iter().map(|&v| exp_f32(v - max)).collect();
+            let inv = 1.0 / lane_sum(&e, &e, &e, |v, _, _| v);
+            let slow: Vec<f32> = e.iter().map(|&v| v * inv).collect();
+            assert_eq!(bits(&fast), bits(&slow), "softmax, {len} keys");
+
+            let g: Vec<f32> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let mut fast = g.clone();
+            softmax_grad_in_place(&mut fast, &slow, scale);
+            let dot = lane_sum(&slow, &g, &g, |p, g, _| p * g);
+            let want: Vec<f32> = slow
+                .iter()
+                .zip(&g)
+                .map(|(&p, &g)| scale * p * (g - dot))
+                .collect();
+            assert_eq!(bits(&fast), bits(&want), "softmax gradient, {len} keys");
+
+            let (gamma, beta): (Vec<f32>, Vec<f32>) = (0..len)
+                .map(|_| (rng.random_range(0.5..1.5), rng.random_range(-0.5..0.5)))
+                .unzip();
+            let mut fast = vec![0.0; len];
+            layer_norm_row(&row, &gamma, &beta, 1e-12, &mut fast);
+            let n = len as f32;
+            let mean = lane_sum(&row, &row, &row, |v, _, _| v) / n;
+            let var = lane_sum(&row, &row, &row, |v, _, _| (v - mean) * (v - mean));
+            let rstd = 1.0 / (var / n + 1e-12f64 as f32).sqrt();
+            let want: Vec<f32> = (0..len)
+                .map(|i| (row[i] - mean) * rstd * gamma[i] + beta[i])
+                .collect();
+            assert_eq!(bits(&fast), bits(&want), "layer norm, {len} features");
+
+            for tanh in [false, true] {
+                let mut fast = vec![0.0; len];
+                gelu_chunk(&row, &mut fast, tanh);
+                let want: Vec<f32> = row.iter().map(|&x| gelu_value(x, tanh)).collect();
+                assert_eq!(bits(&fast), bits(&want), "GELU (tanh {tanh}), {len} values");
+                let mut fast = vec![0.0; len];
+                gelu_grad_chunk(&mut fast, &row, &g, tanh);
+                let want: Vec<f32> = row
+                    .iter()
+                    .zip(&g)
+                    .map(|(&x, &g)| g * gelu_derivative(x, tanh))
+                    .collect();
+                assert_eq!(bits(&fast), bits(&want), "GELU gradient, {len} values");
+            }
+        }
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
 
     /// A tensor of `shape` drawn uniformly from `[-scale, scale)` (also the attention tests').
     pub(super) fn random(shape: &[usize], seed: u64, scale: f64) -> Result<Tensor> {
