@@ -42,6 +42,21 @@ pub enum BaliError {
     #[error("{0}")]
     Spec(String),
 
+    /// The pipeline file has problems: every one found, as data (file, line, column, message,
+    /// hint); the CLI renders them against the file's text.
+    #[error("{0}")]
+    Invalid(Box<crate::diagnostic::Problems>),
+
+    /// A stage's option names something unusable (a file that is not there, a bad pattern):
+    /// found when the stage is built, reported at the option's key in the pipeline file.
+    #[error("option `{option}`: {source}")]
+    Option {
+        /// The option's key under `options:`.
+        option: String,
+        /// What is wrong with it.
+        source: Box<BaliError>,
+    },
+
     /// An input file holds data bali cannot read.
     #[error("{}: {position}: {reason}", file.display())]
     BadInput {
@@ -178,7 +193,10 @@ impl BaliError {
     /// The process exit code the CLI uses: 2 for usage/validation errors, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            BaliError::Spec(_) | BaliError::Usage { .. } => 2,
+            BaliError::Spec(_)
+            | BaliError::Invalid(_)
+            | BaliError::Usage { .. }
+            | BaliError::Option { .. } => 2,
             BaliError::Context(_, source) => source.exit_code(),
             _ => 1,
         }

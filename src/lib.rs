@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod inspect;

@@ -219,7 +219,9 @@ fn quiet_idle_workers() {
 
 fn render_error(e: &anyhow::Error) -> String {
     match e.downcast_ref::<crate::BaliError>() {
-        // Validation errors are already fully rendered.
+        // The pipeline file's problems, shown against its lines.
+        Some(crate::BaliError::Invalid(problems)) => problems.render(),
+        // Other usage errors are already in words.
         Some(crate::BaliError::Spec(text)) => text.clone(),
         _ => {
             let mut s = format!("error: {e}");

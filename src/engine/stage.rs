@@ -106,6 +106,19 @@ impl BuildContext {
         }
     }
 
+    /// `result`, its error (if any) tied to the option `option`, so that validation points at
+    /// that key in the pipeline file rather than at `options:`.
+    pub fn option<T>(
+        &self,
+        option: &str,
+        result: crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        result.map_err(|e| crate::error::BaliError::Option {
+            option: option.to_string(),
+            source: Box::new(e),
+        })
+    }
+
     /// A file or folder named in the options, on the local disk: [`resolve`](Self::resolve)d,
     /// or for an `s3://` URL a local copy of the object or of the folder below it
     /// ([`local_copy`](crate::store::remote::local_copy)).

@@ -3,13 +3,13 @@
 //! Every check runs and every problem is kept before failing, so one `bali validate` lists them
 //! all, each with `file:line:col`, the line, and a hint where one helps.
 
-mod diagnostic;
+pub(crate) use crate::diagnostic;
 mod json_schema;
 mod overrides;
 mod plan;
 pub mod yaml;
 
-pub use diagnostic::{did_you_mean, render, Diagnostic};
+pub use crate::diagnostic::{did_you_mean, render, Diagnostic, Problems};
 pub use json_schema::pipeline_schema;
 pub use overrides::Override;
 pub use plan::{load, load_str, LoadOptions, Plan, PlannedInput, PlannedStage};

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::diagnostic::{did_you_mean, render, Diagnostic};
+use super::diagnostic::{did_you_mean, Diagnostic, Problems};
 use super::overrides::Override;
 use super::yaml::{self, Key, Loc, Node, Value};
 use crate::engine::kind::{KindEntry, Registry};
@@ -110,7 +110,9 @@ pub fn load(path: &Path, registry: &Registry, opts: &LoadOptions) -> Result<Plan
 /// Like [`load`], from text already read; `path` is used for messages.
 pub fn load_str(text: &str, path: &Path, registry: &Registry, opts: &LoadOptions) -> Result<Plan> {
     let file = path.display().to_string();
-    let fail = |diags: Vec<Diagnostic>| BaliError::Spec(render(&file, text, &diags));
+    let fail = |diags: Vec<Diagnostic>| {
+        BaliError::Invalid(Box::new(Problems::new(file.clone(), text, diags)))
+    };
     let root = yaml::parse(text).map_err(|e| fail(vec![Diagnostic::at(e.loc, e.message)]))?;
     let mut diags = Vec::new();
     let overrides: Vec<Override> = opts
@@ -166,10 +168,23 @@ pub fn load_str(text: &str, path: &Path, registry: &Registry, opts: &LoadOptions
                 stage: Arc::from(stage),
                 loc: s.loc,
             }),
-            Err(e) => diags.push(Diagnostic::at(
-                s.options_loc,
-                format!("stage `{}` ({}): {e}", s.name, s.kind.name),
-            )),
+            // An error tied to an option points at its key; others at `options:`.
+            Err(e) => diags.push(match e {
+                BaliError::Option { option, source } => Diagnostic::at(
+                    s.option_keys
+                        .iter()
+                        .find(|(key, _)| *key == option)
+                        .map_or(s.options_loc, |(_, loc)| *loc),
+                    format!(
+                        "stage `{}` ({}): option `{option}`: {source}",
+                        s.name, s.kind.name
+                    ),
+                ),
+                e => Diagnostic::at(
+                    s.options_loc,
+                    format!("stage `{}` ({}): {e}", s.name, s.kind.name),
+                ),
+            }),
         }
     }
     if !diags.is_empty() {
@@ -199,6 +214,8 @@ struct RawStage {
     parsed: crate::engine::kind::ParsedOptions,
     loc: Loc,
     options_loc: Loc,
+    /// Where each top-level option's key is, for errors found when the stage is built.
+    option_keys: Vec<(String, Loc)>,
 }
 
 const TOP_KEYS: &[&str] = &["pipeline", "description", "workdir", "seed", "stages"];
@@ -310,6 +327,60 @@ fn check(
         parsed: Option<crate::engine::kind::ParsedOptions>,
         canonical: serde_json::Value,
         options_loc: Loc,
+        option_keys: Vec<(String, Loc)>,
+    }
+    /// The producer and output index an input label (`stage` or `stage.output`) names, or
+    /// `None` after reporting a stage that does not exist or an output its kind lacks. A
+    /// producer of unknown kind resolves to its first output, unchecked.
+    fn producer_output(
+        label: &str,
+        loc: Loc,
+        consumer: &str,
+        by_name: &BTreeMap<&str, usize>,
+        pending: &[Pending<'_>],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(usize, usize)> {
+        let (stage_name, output_name) = match label.split_once('.') {
+            Some((s, o)) => (s, Some(o)),
+            None => (label, None),
+        };
+        let Some(&producer) = by_name.get(stage_name) else {
+            diags.push(
+                Diagnostic::at(
+                    loc,
+                    format!("input `{label}` of stage `{consumer}` is not a stage"),
+                )
+                .maybe_hint(
+                    did_you_mean(stage_name, by_name.keys().copied()).or_else(|| {
+                        Some(format!(
+                            "stages: {}",
+                            by_name.keys().copied().collect::<Vec<_>>().join(", ")
+                        ))
+                    }),
+                ),
+            );
+            return None;
+        };
+        let (Some(pkind), Some(o)) = (&pending[producer].kind, output_name) else {
+            return Some((producer, 0));
+        };
+        match pkind.output_index(o) {
+            Some(i) => Some((producer, i)),
+            None => {
+                let outputs: Vec<&str> = pkind.outputs.iter().map(|x| x.name).collect();
+                diags.push(
+                    Diagnostic::at(
+                        loc,
+                        format!("stage `{stage_name}` ({}) has no output `{o}`", pkind.name),
+                    )
+                    .maybe_hint(
+                        did_you_mean(o, outputs.iter().copied())
+                            .or_else(|| Some(format!("its outputs: {}", outputs.join(", ")))),
+                    ),
+                );
+                None
+            }
+        }
     }
     let mut pending: Vec<Pending<'_>> = Vec::new();
     let mut by_name: BTreeMap<&str, usize> = BTreeMap::new();
@@ -338,6 +409,7 @@ fn check(
             parsed: None,
             canonical: serde_json::Value::Null,
             options_loc: stage.loc,
+            option_keys: Vec::new(),
         };
         let Some(fields) = stage.as_map() else {
             diags.push(Diagnostic::at(
@@ -441,6 +513,12 @@ fn check(
         for o in overrides.iter().filter(|o| o.stage == key.name) {
             o.apply(&mut options_node);
         }
+        if let Some(options) = options_node.as_map() {
+            p.option_keys = options
+                .iter()
+                .map(|(k, _)| (k.name.clone(), k.loc))
+                .collect();
+        }
         if let Some(kind) = &p.kind {
             match kind.parse(options_node.to_json()) {
                 Ok(parsed) => {
@@ -511,6 +589,11 @@ fn check(
     for p in &pending {
         let mut ins: Vec<Option<PlannedInput>> = Vec::new();
         let Some(kind) = &p.kind else {
+            // The kind is unknown (already reported): its inputs' names are still checked, so
+            // that one mistake does not hide another on the same line.
+            for (label, loc) in &p.inputs {
+                let _ = producer_output(label, *loc, &p.name.name, &by_name, &pending, diags);
+            }
             resolved.push(ins);
             continue;
         };
@@ -550,25 +633,9 @@ fn check(
                 ins.push(None);
                 continue;
             };
-            let (stage_name, output_name) = match label.split_once('.') {
-                Some((s, o)) => (s, Some(o)),
-                None => (label.as_str(), None),
-            };
-            let Some(&producer) = by_name.get(stage_name) else {
-                diags.push(
-                    Diagnostic::at(
-                        *loc,
-                        format!("input `{label}` of stage `{}` is not a stage", p.name.name),
-                    )
-                    .maybe_hint(
-                        did_you_mean(stage_name, by_name.keys().copied()).or_else(|| {
-                            Some(format!(
-                                "stages: {}",
-                                by_name.keys().copied().collect::<Vec<_>>().join(", ")
-                            ))
-                        }),
-                    ),
-                );
+            let Some((producer, output)) =
+                producer_output(label, *loc, &p.name.name, &by_name, &pending, diags)
+            else {
                 ins.push(None);
                 continue;
             };
@@ -576,40 +643,7 @@ fn check(
                 ins.push(None);
                 continue;
             };
-            let output = match output_name {
-                None => 0,
-                Some(o) => match pkind.output_index(o) {
-                    Some(i) => i,
-                    None => {
-                        diags.push(
-                            Diagnostic::at(
-                                *loc,
-                                format!(
-                                    "stage `{stage_name}` ({}) has no output `{o}`",
-                                    pkind.name
-                                ),
-                            )
-                            .maybe_hint(
-                                did_you_mean(o, pkind.outputs.iter().map(|x| x.name)).or_else(
-                                    || {
-                                        Some(format!(
-                                            "its outputs: {}",
-                                            pkind
-                                                .outputs
-                                                .iter()
-                                                .map(|x| x.name)
-                                                .collect::<Vec<_>>()
-                                                .join(", ")
-                                        ))
-                                    },
-                                ),
-                            ),
-                        );
-                        ins.push(None);
-                        continue;
-                    }
-                },
-            };
+            let stage_name = pending[producer].name.name.as_str();
             let table = pkind.outputs[output].table;
             if !decl.accepts.contains(&table) {
                 let accepts: Vec<String> = decl.accepts.iter().map(|t| t.to_string()).collect();
@@ -715,6 +749,7 @@ fn check(
             parsed: p.parsed?,
             loc: p.name.loc,
             options_loc: p.options_loc,
+            option_keys: p.option_keys,
         });
     }
     Some(RawPlan {

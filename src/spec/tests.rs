@@ -8,6 +8,10 @@ use crate::engine::testkinds::registry;
 use crate::error::BaliError;
 
 fn errors(yaml: &str, sets: &[&str]) -> String {
+    problems(yaml, sets).render()
+}
+
+fn problems(yaml: &str, sets: &[&str]) -> Problems {
     let opts = LoadOptions {
         workdir: Some(std::env::temp_dir()),
         overrides: sets.iter().map(|s| s.to_string()).collect(),
@@ -15,8 +19,8 @@ fn errors(yaml: &str, sets: &[&str]) -> String {
     };
     match load_str(yaml, Path::new("p.yaml"), &registry(), &opts) {
         Ok(_) => panic!("expected validation errors for:\n{yaml}"),
-        Err(BaliError::Spec(text)) => text,
-        Err(other) => panic!("expected a spec error, got {other}"),
+        Err(BaliError::Invalid(problems)) => *problems,
+        Err(other) => panic!("expected the file's problems, got {other}"),
     }
 }
 
@@ -85,6 +89,46 @@ fn unknown_kind() {
             "hint: did you mean `numbers`?",
         ],
     );
+}
+
+/// A misspelled kind does not hide a misspelled input on the same line; the problems come as
+/// data, in the file's order.
+#[test]
+fn every_problem_on_a_line_is_reported() {
+    let found = problems(
+        "pipeline: t\nstages:\n  nums: { kind: numbers, options: { partitions: [a] } }\n  plus: { kind: mapp, inputs: [numz] }\n",
+        &[],
+    );
+    let got: Vec<(u64, u64, &str, Option<&str>)> = found
+        .diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d.loc.line,
+                d.loc.column,
+                d.message.as_str(),
+                d.hint.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                4,
+                17,
+                "unknown stage kind `mapp`",
+                Some("did you mean `map`?")
+            ),
+            (
+                4,
+                32,
+                "input `numz` of stage `plus` is not a stage",
+                Some("did you mean `nums`?")
+            ),
+        ]
+    );
+    assert_eq!(found.file, "p.yaml");
 }
 
 #[test]

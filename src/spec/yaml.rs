@@ -10,21 +10,13 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-/// A position in the pipeline file (1-based; 0 when unknown, e.g. a `--set` value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Loc {
-    /// Line.
-    pub line: u64,
-    /// Column.
-    pub column: u64,
-}
+pub use crate::diagnostic::Loc;
 
-impl Loc {
-    fn of<T>(s: &Spanned<T>) -> Loc {
-        Loc {
-            line: s.referenced.line(),
-            column: s.referenced.column(),
-        }
+/// Where a parsed value starts.
+fn loc_of<T>(s: &Spanned<T>) -> Loc {
+    Loc {
+        line: s.referenced.line(),
+        column: s.referenced.column(),
     }
 }
 
@@ -189,7 +181,7 @@ impl<'de> Deserialize<'de> for Value {
 struct ValueVisitor;
 
 fn node(s: Spanned<Value>) -> Node {
-    let loc = Loc::of(&s);
+    let loc = loc_of(&s);
     Node {
         value: s.value,
         loc,
@@ -241,7 +233,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = Vec::new();
         while let Some(key) = map.next_key::<Spanned<Value>>()? {
-            let key_loc = Loc::of(&key);
+            let key_loc = loc_of(&key);
             let name = match key.value {
                 Value::Str(s) => s,
                 Value::Int(i) => i.to_string(),

@@ -93,19 +93,15 @@ fn expand(patterns: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
         if let Some(url) = ObjectUrl::parse(Path::new(pattern))? {
             let found = remote::glob(&url)?;
             if found.is_empty() {
-                return Err(BaliError::Spec(format!(
-                    "stage `{}`: no object matches {pattern:?}",
-                    ctx.stage
-                )));
+                return Err(BaliError::Spec(format!("no object matches {pattern:?}")));
             }
             files.extend(found.into_iter().map(|(u, _)| PathBuf::from(u.to_string())));
             continue;
         }
         let full = ctx.resolve(pattern);
         let text = full.to_string_lossy();
-        let matches = glob::glob(&text).map_err(|e| {
-            BaliError::Spec(format!("stage `{}`: bad glob {pattern:?}: {e}", ctx.stage))
-        })?;
+        let matches =
+            glob::glob(&text).map_err(|e| BaliError::Spec(format!("bad glob {pattern:?}: {e}")))?;
         let before = files.len();
         for entry in matches {
             let path = entry.map_err(|e| {
@@ -118,8 +114,7 @@ fn expand(patterns: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
         }
         if files.len() == before {
             return Err(BaliError::Spec(format!(
-                "stage `{}`: no file matches {pattern:?} (looked for {text})",
-                ctx.stage
+                "no file matches {pattern:?} (looked for {text})"
             )));
         }
     }
@@ -211,7 +206,10 @@ impl StageKind for PubmedKind {
     const EXAMPLE: &'static str = "paths: [\"sample_data/pubmed/*.xml*\"]\non_error: quarantine";
 
     fn build(options: PubmedOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let files = partitions_by_file(&expand(&options.paths, ctx)?, &ctx.stage)?;
+        let files = partitions_by_file(
+            &ctx.option("paths", expand(&options.paths, ctx))?,
+            &ctx.stage,
+        )?;
         Ok(Box::new(PubmedStage { options, files }))
     }
 }
@@ -267,8 +265,22 @@ impl StageKind for UmlsConceptsKind {
     const EXAMPLE: &'static str = "meta: sample_data/umls\nlanguages: [ENG]";
 
     fn build(options: UmlsConceptsOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let mrconso = options.mrconso_path(&ctx.base_dir)?;
-        let mrsty = options.mrsty_path(&ctx.base_dir)?;
+        let mrconso = ctx.option(
+            if options.mrconso.is_some() {
+                "mrconso"
+            } else {
+                "meta"
+            },
+            options.mrconso_path(&ctx.base_dir),
+        )?;
+        let mrsty = ctx.option(
+            if options.mrsty.is_some() {
+                "mrsty"
+            } else {
+                "meta"
+            },
+            options.mrsty_path(&ctx.base_dir),
+        )?;
         Ok(Box::new(UmlsConceptsStage {
             options,
             mrconso,
@@ -337,7 +349,14 @@ impl StageKind for UmlsRelationsKind {
     const EXAMPLE: &'static str = "meta: sample_data/umls\nrels: [PAR, CHD, RO]";
 
     fn build(options: UmlsRelationsOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let mrrel = options.mrrel_path(&ctx.base_dir)?;
+        let mrrel = ctx.option(
+            if options.mrrel.is_some() {
+                "mrrel"
+            } else {
+                "meta"
+            },
+            options.mrrel_path(&ctx.base_dir),
+        )?;
         Ok(Box::new(UmlsRelationsStage { options, mrrel }))
     }
 }
@@ -399,12 +418,14 @@ impl StageKind for OboKind {
 
     fn build(options: OboOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         let path = crate::sources::input::locate(&ctx.base_dir, &options.path);
-        if !crate::sources::input::input_exists(&path)? {
-            return Err(BaliError::Spec(format!(
-                "stage `{}`: no OBO file at {}",
-                ctx.stage,
-                path.display()
-            )));
+        if !ctx.option("path", crate::sources::input::input_exists(&path))? {
+            return Err(BaliError::Option {
+                option: "path".into(),
+                source: Box::new(BaliError::Spec(format!(
+                    "no OBO file at {}",
+                    path.display()
+                ))),
+            });
         }
         Ok(Box::new(OboStage { options, path }))
     }

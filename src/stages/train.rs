@@ -387,9 +387,14 @@ impl StageKind for BaliTrain {
 
     fn build(options: TrainOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         options.validate()?;
-        let model_dir = ctx.local(&options.model)?;
-        let model_dir = model_dir.canonicalize().at(&model_dir)?;
-        let mut config = BertConfig::from_file(&model_dir.join("config.json"))?;
+        let (model_dir, mut config) = ctx.option(
+            "model",
+            ctx.local(&options.model).and_then(|dir| {
+                let dir = dir.canonicalize().at(&dir)?;
+                let config = BertConfig::from_file(&dir.join("config.json"))?;
+                Ok((dir, config))
+            }),
+        )?;
         if let Some(fields) = &options.config {
             if options.init != Init::Random {
                 return Err(BaliError::Spec(

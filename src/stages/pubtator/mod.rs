@@ -86,45 +86,47 @@ impl StageKind for Pubtator {
     const EXAMPLE: &'static str = "paths: [sample_data/annotations/*.pubtator]";
 
     fn build(options: PubtatorOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let mut files = Vec::new();
-        for pattern in &options.paths {
-            if let Some(url) = ObjectUrl::parse(Path::new(pattern))? {
-                let found = remote::glob(&url)?;
-                if found.is_empty() {
-                    return Err(BaliError::Spec(format!(
-                        "pubtator: no object matches `{pattern}`"
-                    )));
-                }
-                for (object, _) in found {
-                    files.push(remote::local_copy(&object)?);
-                }
-                continue;
-            }
-            let resolved = ctx.resolve(pattern);
-            let text = resolved.to_string_lossy();
-            let matched = glob::glob(&text)
-                .map_err(|e| BaliError::Spec(format!("pubtator: bad glob `{pattern}`: {e}")))?;
-            let before = files.len();
-            for path in matched {
-                files.push(path.map_err(|e| {
-                    let at = e.path().to_owned();
-                    BaliError::io(at, e.into())
-                })?);
-            }
-            if files.len() == before {
-                return Err(BaliError::Spec(format!(
-                    "pubtator: no file matches `{pattern}`"
-                )));
-            }
-        }
-        files.sort();
-        files.dedup();
+        let files = ctx.option("paths", files_matching(&options.paths, ctx))?;
         Ok(Box::new(PubtatorStage {
             options,
             files,
             index: Mutex::new(None),
         }))
     }
+}
+
+/// The files `paths` names (globs, or `s3://` patterns copied locally), sorted, each once.
+fn files_matching(paths: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for pattern in paths {
+        if let Some(url) = ObjectUrl::parse(Path::new(pattern))? {
+            let found = remote::glob(&url)?;
+            if found.is_empty() {
+                return Err(BaliError::Spec(format!("no object matches `{pattern}`")));
+            }
+            for (object, _) in found {
+                files.push(remote::local_copy(&object)?);
+            }
+            continue;
+        }
+        let resolved = ctx.resolve(pattern);
+        let text = resolved.to_string_lossy();
+        let matched =
+            glob::glob(&text).map_err(|e| BaliError::Spec(format!("bad glob `{pattern}`: {e}")))?;
+        let before = files.len();
+        for path in matched {
+            files.push(path.map_err(|e| {
+                let at = e.path().to_owned();
+                BaliError::io(at, e.into())
+            })?);
+        }
+        if files.len() == before {
+            return Err(BaliError::Spec(format!("no file matches `{pattern}`")));
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
 }
 
 /// The runtime `pubtator` stage.

@@ -85,7 +85,10 @@ impl StageKind for Names {
 
     fn build(options: NamesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         options.validate()?;
-        let tokenizer = load_tokenizer(ctx.local(&options.tokenizer)?)?;
+        let tokenizer = ctx.option(
+            "tokenizer",
+            ctx.local(&options.tokenizer).and_then(load_tokenizer),
+        )?;
         Ok(Box::new(NamesStage { options, tokenizer }))
     }
 }

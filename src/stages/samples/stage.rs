@@ -114,7 +114,10 @@ impl StageKind for Samples {
 
     fn build(options: SamplesOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         options.validate()?;
-        let tokenizer = load_tokenizer(ctx.local(&options.tokenizer)?)?;
+        let tokenizer = ctx.option(
+            "tokenizer",
+            ctx.local(&options.tokenizer).and_then(load_tokenizer),
+        )?;
         Ok(Box::new(SamplesStage { options, tokenizer }))
     }
 }

@@ -1,9 +1,16 @@
-//! Validation messages that point at the pipeline file: `file:line:col`, the line, a caret,
-//! and a hint.
+//! Problems in a pipeline file as data (where, what, the next step), carried up to the CLI,
+//! which renders them: `file:line:col`, the line, a caret, and a `hint:` line.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
-use super::yaml::Loc;
+/// A position in the pipeline file (1-based; 0 when unknown, e.g. a `--set` value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Loc {
+    /// Line.
+    pub line: u64,
+    /// Column.
+    pub column: u64,
+}
 
 /// One problem found in a pipeline file or on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +46,40 @@ impl Diagnostic {
     pub fn maybe_hint(mut self, hint: Option<String>) -> Diagnostic {
         self.hint = hint;
         self
+    }
+}
+
+/// Every problem found in one pipeline file, with the file's text to show them against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems {
+    /// The file as the user named it.
+    pub file: String,
+    /// Its text.
+    pub text: String,
+    /// The problems, command-line ones first, then in the order of the file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Problems {
+    /// The problems of `file` (whose text is `text`), put in the file's order.
+    pub fn new(file: String, text: &str, mut diagnostics: Vec<Diagnostic>) -> Problems {
+        diagnostics.sort_by_key(|d| (d.origin.is_none(), d.loc));
+        Problems {
+            file,
+            text: text.to_string(),
+            diagnostics,
+        }
+    }
+
+    /// The report a person reads: see [`render`].
+    pub fn render(&self) -> String {
+        render(&self.file, &self.text, &self.diagnostics)
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
     }
 }
 
