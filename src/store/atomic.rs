@@ -1,7 +1,8 @@
 //! Files that appear whole or not at all: written under a temporary name beside their final
 //! one, synced, renamed into place, and the folder synced so the rename survives a power cut.
-//! The run reports, the file-hash cache, exports, training checkpoints, the dictionary cache
-//! and downloads from object storage (files and whole folders) all write through here.
+//! Committed partition files and artifact folders, the run reports, the file-hash cache,
+//! exports, training checkpoints, the dictionary cache and downloads from object storage (files
+//! and whole folders) all write through here: the one place that renames a file into place.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -125,8 +125,8 @@ impl PartitionWriter {
         let stage_dir = self.stage.dir().to_path_buf();
         let mut written = Vec::with_capacity(self.outputs.len());
         for out in self.outputs {
-            let file = out.writer.into_inner()?;
-            file.sync_all().at(&out.tmp_path)?;
+            // Closed here; `publish` syncs it before the rename.
+            drop(out.writer.into_inner()?);
             let final_path = self
                 .stage
                 .output_path(&out.name, &self.key, &self.fingerprint);
@@ -164,13 +164,14 @@ pub fn files_map(written: &[WrittenOutput]) -> BTreeMap<String, FileRecord> {
         .collect()
 }
 
+/// Moves a finished file or folder into place through [`super::atomic::publish`], creating
+/// the folders above it first.
 fn rename_into(from: &Path, to: &Path) -> Result<()> {
     let parent = to
         .parent()
         .ok_or_else(|| BaliError::Internal(format!("{} has no parent", to.display())))?;
     fs::create_dir_all(parent).at(parent)?;
-    fs::rename(from, to).at(to)?;
-    sync_dir(parent)
+    super::atomic::publish(from, to)
 }
 
 fn sync_tree(dir: &Path) -> Result<()> {
