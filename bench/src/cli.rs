@@ -23,7 +23,7 @@ use crate::pubmed::{bench_pubmed, PubmedBenchOptions};
 use crate::shards::{run_shard_bench, ShardBenchOptions};
 use crate::synthetic::mrrel::SyntheticRelations;
 use crate::train::{bench_train, TrainBenchOptions};
-use bali::stages::train::DeviceOption;
+use bali::stages::bali_train::DeviceOption;
 use bali::BaliError;
 
 /// The real baseline file under `$BALI_SHARED`.

@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 
 use bali::engine::Table as StageTable;
 use bali::error::{BaliError, IoResultExt, Result};
+use bali::stages::bali_train::DeviceOption;
 use bali::stages::samples::load_tokenizer;
-use bali::stages::train::DeviceOption;
 use bali::store::Store;
 use bali::train::align::{scalar, DEFAULT_TEMPERATURE};
 use bali::train::batch::{BatchConfig, BatchMaker, BatchTokens, HostBatch, Padded};

@@ -23,9 +23,9 @@ use tracing::{info, warn};
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Unit};
 use crate::error::{BaliError, IoResultExt, Result};
+use crate::stages::bali_train::DeviceOption;
 use crate::stages::dictionary::cache::{CacheReader, CacheWriter};
 use crate::stages::samples::load_tokenizer;
-use crate::stages::train::DeviceOption;
 use crate::store::remote::{self, ObjectUrl};
 use crate::tables::{misc, TableType};
 use crate::train::artifacts::{trained_dir, Init, TrainSummary, MODEL_DIR};

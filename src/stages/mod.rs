@@ -24,10 +24,13 @@ pub fn register_builtin(registry: &mut Registry) {
         .register::<samples::Samples>()
         .register::<samples::Names>()
         .register::<pubtator::Pubtator>()
-        .register::<train::BaliTrain>()
+        .register::<bali_train::BaliTrain>()
         .register::<eval_linking::EvalLinking>();
 }
 
+pub mod bali_train;
+#[cfg(test)]
+mod bali_train_tests;
 pub mod dictionary;
 pub mod eval_linking;
 pub mod link;
@@ -38,9 +41,6 @@ pub mod sources;
 pub mod subgraphs;
 #[cfg(test)]
 pub(crate) mod testkinds;
-pub mod train;
-#[cfg(test)]
-mod train_tests;
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use tracing::debug;
 
 use super::align::{align_mentions, truncation_point};
-use super::stage::{AmbiguousMentions, SamplesOptions, Truncation};
 use super::tokenizer::Tokenizer;
+use super::{AmbiguousMentions, SamplesOptions, Truncation};
 use crate::error::{BaliError, Position, Result};
 use crate::tables::columns::{column, list_array, list_item};
 use crate::tables::samples;

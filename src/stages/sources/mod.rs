@@ -1,5 +1,6 @@
-//! The source kinds: `pubmed`, `umls_concepts`, `umls_relations` and `obo`, thin wrappers
-//! that turn the readers of [`crate::sources`] into stages.
+//! The source kinds, one file each (`pubmed`, `umls_concepts`, `umls_relations`, `obo`):
+//! thin wrappers that turn the readers of [`crate::sources`] into stages. What they share
+//! (running a reader, globbing the paths, one partition per file) is here.
 //!
 //! Each reader pushes batches tagged with a [`TableType`]; the stage maps that to its output
 //! index, forwards the batch to [`PartitionCtx::emit`] (which also checks for cancellation),
@@ -25,6 +26,19 @@ use crate::sources::umls::{
 use crate::sources::ReadStats;
 use crate::store::remote::{self, ObjectUrl};
 use crate::tables::TableType;
+
+/// The partition key of the single-partition UMLS stages.
+const UMLS_PARTITION: &str = "umls";
+
+mod obo;
+mod pubmed;
+mod umls_concepts;
+mod umls_relations;
+
+pub use obo::OboKind;
+pub use pubmed::PubmedKind;
+pub use umls_concepts::UmlsConceptsKind;
+pub use umls_relations::UmlsRelationsKind;
 
 /// Runs one reader for a partition: batches go to the output of their table type.
 fn run_reader(
@@ -174,281 +188,6 @@ fn file_of<'a>(
             ctx.key()
         ))
     })
-}
-
-/// `pubmed`: PubmedArticleSet files into articles, deletions and rejects.
-pub struct PubmedKind;
-
-const PUBMED_OUTPUTS: &[OutputDecl] = &[
-    OutputDecl {
-        name: "articles",
-        table: TableType::Articles,
-    },
-    OutputDecl {
-        name: "deletions",
-        table: TableType::Deletions,
-    },
-    OutputDecl {
-        name: "rejects",
-        table: TableType::Rejects,
-    },
-];
-
-impl StageKind for PubmedKind {
-    type Options = PubmedOptions;
-    const NAME: &'static str = "pubmed";
-    const SUMMARY: &'static str =
-        "PubMed XML files (plain or gzip), one partition per file, into articles and deletions";
-    const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[];
-    const OUTPUTS: &'static [OutputDecl] = PUBMED_OUTPUTS;
-    const UNFINGERPRINTED_OPTIONS: &'static [&'static str] = &["paths"];
-    const EXAMPLE: &'static str = "paths: [\"sample_data/pubmed/*.xml*\"]\non_error: quarantine";
-
-    fn build(options: PubmedOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let files = partitions_by_file(
-            &ctx.option("paths", expand(&options.paths, ctx))?,
-            &ctx.stage,
-        )?;
-        Ok(Box::new(PubmedStage { options, files }))
-    }
-}
-
-struct PubmedStage {
-    options: PubmedOptions,
-    files: BTreeMap<String, PathBuf>,
-}
-
-impl Stage for PubmedStage {
-    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
-        Ok(Some(source_partitions(&self.files)))
-    }
-
-    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
-        let file = file_of(&self.files, ctx)?.clone();
-        let options = self.options.read_options();
-        run_reader(ctx, PUBMED_OUTPUTS, &[&file], |_, progress, emit| {
-            read_pubmed(&file, &options, progress, emit)
-        })
-    }
-}
-
-/// `umls_concepts`: MRCONSO and MRSTY into concepts and semantic types.
-pub struct UmlsConceptsKind;
-
-const UMLS_CONCEPTS_OUTPUTS: &[OutputDecl] = &[
-    OutputDecl {
-        name: "concepts",
-        table: TableType::Concepts,
-    },
-    OutputDecl {
-        name: "semantic_types",
-        table: TableType::SemanticTypes,
-    },
-    OutputDecl {
-        name: "rejects",
-        table: TableType::Rejects,
-    },
-];
-
-/// The partition key of the single-partition UMLS stages.
-const UMLS_PARTITION: &str = "umls";
-
-impl StageKind for UmlsConceptsKind {
-    type Options = UmlsConceptsOptions;
-    const NAME: &'static str = "umls_concepts";
-    const SUMMARY: &'static str = "UMLS MRCONSO and MRSTY (plain or gzip) into filtered, deduplicated concept names and semantic types";
-    const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[];
-    const OUTPUTS: &'static [OutputDecl] = UMLS_CONCEPTS_OUTPUTS;
-    const UNFINGERPRINTED_OPTIONS: &'static [&'static str] = &["meta", "mrconso", "mrsty"];
-    const EXAMPLE: &'static str = "meta: sample_data/umls\nlanguages: [ENG]";
-
-    fn build(options: UmlsConceptsOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let mrconso = ctx.option(
-            if options.mrconso.is_some() {
-                "mrconso"
-            } else {
-                "meta"
-            },
-            options.mrconso_path(&ctx.base_dir),
-        )?;
-        let mrsty = ctx.option(
-            if options.mrsty.is_some() {
-                "mrsty"
-            } else {
-                "meta"
-            },
-            options.mrsty_path(&ctx.base_dir),
-        )?;
-        Ok(Box::new(UmlsConceptsStage {
-            options,
-            mrconso,
-            mrsty,
-        }))
-    }
-}
-
-struct UmlsConceptsStage {
-    options: UmlsConceptsOptions,
-    mrconso: PathBuf,
-    mrsty: PathBuf,
-}
-
-impl Stage for UmlsConceptsStage {
-    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
-        Ok(Some(vec![SourcePartition {
-            key: UMLS_PARTITION.to_string(),
-            files: vec![self.mrconso.clone(), self.mrsty.clone()],
-        }]))
-    }
-
-    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
-        let options = &self.options;
-        run_reader(
-            ctx,
-            UMLS_CONCEPTS_OUTPUTS,
-            &[&self.mrconso, &self.mrsty],
-            |file, progress, emit| match file {
-                0 => read_mrconso(&self.mrconso, options, progress, emit),
-                _ => read_mrsty(
-                    &self.mrsty,
-                    options.on_error,
-                    options.batch_size,
-                    progress,
-                    emit,
-                ),
-            },
-        )
-    }
-}
-
-/// `umls_relations`: MRREL into relations.
-pub struct UmlsRelationsKind;
-
-const UMLS_RELATIONS_OUTPUTS: &[OutputDecl] = &[
-    OutputDecl {
-        name: "relations",
-        table: TableType::Relations,
-    },
-    OutputDecl {
-        name: "rejects",
-        table: TableType::Rejects,
-    },
-];
-
-impl StageKind for UmlsRelationsKind {
-    type Options = UmlsRelationsOptions;
-    const NAME: &'static str = "umls_relations";
-    const SUMMARY: &'static str =
-        "UMLS MRREL (plain or gzip) into filtered concept relations, both directions";
-    const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[];
-    const OUTPUTS: &'static [OutputDecl] = UMLS_RELATIONS_OUTPUTS;
-    const UNFINGERPRINTED_OPTIONS: &'static [&'static str] = &["meta", "mrrel"];
-    const EXAMPLE: &'static str = "meta: sample_data/umls\nrels: [PAR, CHD, RO]";
-
-    fn build(options: UmlsRelationsOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let mrrel = ctx.option(
-            if options.mrrel.is_some() {
-                "mrrel"
-            } else {
-                "meta"
-            },
-            options.mrrel_path(&ctx.base_dir),
-        )?;
-        Ok(Box::new(UmlsRelationsStage { options, mrrel }))
-    }
-}
-
-struct UmlsRelationsStage {
-    options: UmlsRelationsOptions,
-    mrrel: PathBuf,
-}
-
-impl Stage for UmlsRelationsStage {
-    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
-        Ok(Some(vec![SourcePartition {
-            key: UMLS_PARTITION.to_string(),
-            files: vec![self.mrrel.clone()],
-        }]))
-    }
-
-    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
-        run_reader(
-            ctx,
-            UMLS_RELATIONS_OUTPUTS,
-            &[&self.mrrel],
-            |_, progress, emit| read_mrrel(&self.mrrel, &self.options, progress, emit),
-        )
-    }
-}
-
-/// `obo`: an OBO ontology into the same concepts, relations and semantic types as UMLS.
-pub struct OboKind;
-
-const OBO_OUTPUTS: &[OutputDecl] = &[
-    OutputDecl {
-        name: "concepts",
-        table: TableType::Concepts,
-    },
-    OutputDecl {
-        name: "relations",
-        table: TableType::Relations,
-    },
-    OutputDecl {
-        name: "semantic_types",
-        table: TableType::SemanticTypes,
-    },
-    OutputDecl {
-        name: "rejects",
-        table: TableType::Rejects,
-    },
-];
-
-impl StageKind for OboKind {
-    type Options = OboOptions;
-    const NAME: &'static str = "obo";
-    const SUMMARY: &'static str = "An OBO ontology (HPO, GO, MONDO...) into concepts, relations and semantic types, in place of UMLS";
-    const FORMAT_VERSION: u32 = 1;
-    const INPUTS: &'static [InputDecl] = &[];
-    const OUTPUTS: &'static [OutputDecl] = OBO_OUTPUTS;
-    const UNFINGERPRINTED_OPTIONS: &'static [&'static str] = &["path"];
-    const EXAMPLE: &'static str = "path: sample_data/ontology/mini.obo\nsab: HPO";
-
-    fn build(options: OboOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
-        let path = crate::sources::input::locate(&ctx.base_dir, &options.path);
-        if !ctx.option("path", crate::sources::input::input_exists(&path))? {
-            return Err(BaliError::Option {
-                option: "path".into(),
-                source: Box::new(BaliError::Spec(format!(
-                    "no OBO file at {}",
-                    path.display()
-                ))),
-            });
-        }
-        Ok(Box::new(OboStage { options, path }))
-    }
-}
-
-struct OboStage {
-    options: OboOptions,
-    path: PathBuf,
-}
-
-impl Stage for OboStage {
-    fn source_partitions(&self) -> Result<Option<Vec<SourcePartition>>> {
-        Ok(Some(vec![SourcePartition {
-            key: partition_key(&self.path),
-            files: vec![self.path.clone()],
-        }]))
-    }
-
-    fn run(&self, ctx: &mut PartitionCtx<'_>) -> Result<()> {
-        run_reader(ctx, OBO_OUTPUTS, &[&self.path], |_, progress, emit| {
-            read_obo(&self.path, &self.options, progress, emit)
-        })
-    }
 }
 
 #[cfg(test)]

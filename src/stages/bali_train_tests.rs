@@ -795,7 +795,7 @@ fn continue_starts_from_the_previous_run() {
 
 #[test]
 fn options_default_to_bali_and_reject_mistakes() {
-    use crate::stages::train::TrainOptions;
+    use crate::stages::bali_train::TrainOptions;
     let o: TrainOptions = serde_json::from_str(r#"{"model": "m"}"#).unwrap();
     assert_eq!(o.batch_size, 256);
     assert_eq!(o.max_neighbors, 3);
@@ -816,7 +816,7 @@ fn options_default_to_bali_and_reject_mistakes() {
         serde_json::from_str(r#"{"model": "m", "steps": 5, "epochs": 1}"#).unwrap();
     assert!(both.validate().is_err());
     let example: TrainOptions =
-        serde_saphyr::from_str(crate::stages::train::BaliTrain::EXAMPLE).unwrap();
+        serde_saphyr::from_str(crate::stages::bali_train::BaliTrain::EXAMPLE).unwrap();
     assert_eq!(example.steps, Some(60));
     let schema = serde_json::to_value(schemars::schema_for!(TrainOptions)).unwrap();
     for (name, p) in schema["properties"].as_object().unwrap() {
@@ -827,7 +827,7 @@ fn options_default_to_bali_and_reject_mistakes() {
     }
     #[cfg(not(feature = "cuda"))]
     {
-        let err = crate::stages::train::DeviceOption::Cuda
+        let err = crate::stages::bali_train::DeviceOption::Cuda
             .device()
             .unwrap_err();
         assert!(err.to_string().contains("--features cuda"), "{err}");
