@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod inspect;
 pub mod kg;
+pub mod kind;
 pub mod lexicon;
 pub mod sources;
 pub mod spec;

@@ -39,7 +39,7 @@ pub fn run_yaml_with(
     workdir: &Path,
     registry: &crate::engine::Registry,
 ) -> crate::Result<crate::engine::RunReport> {
-    let plan = crate::spec::load_str(
+    let plan = crate::engine::load_str(
         yaml,
         Path::new("test.yaml"),
         registry,

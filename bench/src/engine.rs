@@ -23,9 +23,10 @@ use tempfile::TempDir;
 use super::median;
 use super::process::{Stopwatch, Timing};
 use super::table::{count, seconds, Table};
+use bali::engine::{load, Plan};
 use bali::engine::{plan_state, run, ProgressMode, RunOptions, RunReport};
 use bali::error::{BaliError, IoResultExt, Result};
-use bali::spec::{load, LoadOptions, Plan};
+use bali::spec::LoadOptions;
 use bali::store::{FileHashCache, Store};
 
 /// The sample file every generated file copies.

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::{Cli, Command, PipelineArgs};
+use crate::engine::{load, Plan};
 use crate::engine::{
     plan_state, run, select_stages, shard_prerequisites, Registry, RunOptions, Shard,
 };
 use crate::inspect::{format_batches, inspect_stage, query, render_status, InspectOptions};
-use crate::spec::{load, LoadOptions, Plan};
+use crate::spec::LoadOptions;
 use crate::store::{FileHashCache, Store};
 use crate::BaliError;
 

@@ -11,11 +11,11 @@ use arrow::datatypes::{DataType, Field, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 
+use super::plan::Plan;
 use super::progress::StageProgress;
 use super::stage::InputMode;
 use super::state::StageState;
 use crate::error::{BaliError, IoResultExt, Result};
-use crate::spec::Plan;
 use crate::store::{read_parquet_files, BatchStream, Manifest, PartitionWriter, Store};
 use crate::tables::TableType;
 

@@ -20,13 +20,13 @@ use chrono::Utc;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use super::context::{blocked, send, Board, Cancel, Msg, PartitionCtx, Shared, StreamIn};
+use super::plan::Plan;
 use super::progress::{ProgressHub, ProgressMode};
 use super::report::{new_run_id, PartitionReport, RunReport, StageReport};
 use super::shard::Shard;
 use super::stage::InputMode;
 use super::state::{natural_cmp, plan_state, StageState};
 use crate::error::{BaliError, Result};
-use crate::spec::Plan;
 use crate::store::{FileHashCache, LogEntry, Manifest, PartitionRecord, PartitionWriter, Store};
 
 /// How to run.
@@ -98,7 +98,7 @@ pub fn select_stages(plan: &Plan, only: &[String]) -> Result<Vec<bool>> {
 
 /// Whether stage `stage` has one partition per key (a source, or a stage with a partitioned
 /// input) rather than one over whole tables: only such stages are split between shards.
-pub fn per_partition(stage: &crate::spec::PlannedStage) -> bool {
+pub fn per_partition(stage: &super::plan::PlannedStage) -> bool {
     let mut inputs = stage.inputs.iter().flatten().peekable();
     inputs.peek().is_none() || inputs.any(|i| i.decl.mode == InputMode::Partitioned)
 }

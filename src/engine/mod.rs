@@ -10,17 +10,20 @@
 pub mod context;
 pub mod executor;
 pub mod kind;
+pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod shard;
 pub mod stage;
 pub mod state;
 
+pub use crate::kind::KindEntry;
 pub use context::{PartitionCtx, Table};
 pub use executor::{
     per_partition, run, select_stages, shard_prerequisites, RunOptions, RunOutcome,
 };
-pub use kind::{KindEntry, Registry};
+pub use kind::Registry;
+pub use plan::{load, load_str, Plan, PlannedStage};
 pub use progress::{ProgressMode, StageProgress, Unit};
 pub use report::{RunReport, StageReport};
 pub use shard::Shard;

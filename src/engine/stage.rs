@@ -3,8 +3,8 @@
 //!
 //! A kind is a type implementing [`StageKind`]; its options are a serde struct with
 //! `deny_unknown_fields` and a doc comment per field (the doc feeds the JSON Schema). The
-//! stages layer above lists every kind once (`bali::stages::registry()`); the engine and the
-//! spec only ever see a [`super::Registry`].
+//! stages layer above lists every kind once (`bali::stages::registry()`); the engine only ever
+//! sees a [`super::Registry`], and the spec only what a kind declares ([`crate::kind`]).
 
 use std::path::PathBuf;
 
@@ -13,76 +13,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::tables::TableType;
+pub use crate::kind::{InputDecl, InputMode, OutputDecl};
 
 pub use super::context::{PartitionCtx, Table};
-
-/// How a stage consumes one of its inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputMode {
-    /// Partition by partition. The stage's partitions are those of its first partitioned
-    /// input, and every other partitioned input is read at the same partition key. The first
-    /// one is streamed from its producer through a bounded channel when both run in the same
-    /// pass; otherwise (and for the others) the committed checkpoint is read.
-    Partitioned,
-    /// The whole table (every partition), read once the producer has finished: dimension
-    /// tables such as a dictionary or a graph. A change to any of its partitions changes the
-    /// fingerprint of every partition of this stage.
-    Whole,
-}
-
-/// One declared input of a kind (positional: the n-th entry of `inputs:` in the YAML).
-#[derive(Debug, Clone, Copy)]
-pub struct InputDecl {
-    /// What the input is for, e.g. `sentences` or `dictionary`.
-    pub role: &'static str,
-    /// Table types a producer's output may have to be accepted here.
-    pub accepts: &'static [TableType],
-    /// How it is consumed.
-    pub mode: InputMode,
-    /// Whether the input may be left out (only trailing inputs can be optional).
-    pub optional: bool,
-}
-
-impl InputDecl {
-    /// A required input consumed whole: every partition of the producer at once.
-    pub const fn whole(role: &'static str, accepts: &'static [TableType]) -> InputDecl {
-        InputDecl {
-            role,
-            accepts,
-            mode: InputMode::Whole,
-            optional: false,
-        }
-    }
-
-    /// A required input consumed partition by partition (one output partition per input one).
-    pub const fn partitioned(role: &'static str, accepts: &'static [TableType]) -> InputDecl {
-        InputDecl {
-            role,
-            accepts,
-            mode: InputMode::Partitioned,
-            optional: false,
-        }
-    }
-
-    /// The same input, allowed to be left out (only trailing inputs can be optional).
-    pub const fn optional(self) -> InputDecl {
-        InputDecl {
-            optional: true,
-            ..self
-        }
-    }
-}
-
-/// One output table of a kind. The first output is the default one: `inputs: [stage]` means
-/// it, `inputs: [stage.name]` picks another.
-#[derive(Debug, Clone, Copy)]
-pub struct OutputDecl {
-    /// Output name, unique within the kind, e.g. `deletions`.
-    pub name: &'static str,
-    /// What it holds (and so its schema).
-    pub table: TableType,
-}
 
 /// Where the stage is being built: resolves relative paths and carries the pipeline seed.
 #[derive(Debug, Clone)]

@@ -5,9 +5,9 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::plan::Plan;
 use super::stage::InputMode;
 use crate::error::{BaliError, Result};
-use crate::spec::Plan;
 use crate::store::{FileHashCache, FingerprintInputs, Fingerprinter, Manifest, Store};
 
 /// The name of the single partition of a stage whose inputs are all whole tables.

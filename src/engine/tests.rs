@@ -8,10 +8,11 @@ use arrow::array::Int64Array;
 
 use super::testkinds::{registry, CONSUMED, MAX_IN_FLIGHT, PRODUCED};
 use super::*;
+use crate::engine::load_str;
 use crate::error::{BaliError, Result};
-use crate::spec::{load_str, LoadOptions};
+use crate::spec::LoadOptions;
 
-fn plan(dir: &Path, yaml: &str, sets: &[&str]) -> Result<crate::spec::Plan> {
+fn plan(dir: &Path, yaml: &str, sets: &[&str]) -> Result<crate::engine::Plan> {
     load_str(
         yaml,
         Path::new("test.yaml"),
@@ -24,7 +25,7 @@ fn plan(dir: &Path, yaml: &str, sets: &[&str]) -> Result<crate::spec::Plan> {
     )
 }
 
-fn run_ok(plan: &crate::spec::Plan) -> Result<RunReport> {
+fn run_ok(plan: &crate::engine::Plan) -> Result<RunReport> {
     let opts = RunOptions {
         progress: ProgressMode::Hidden,
         ..Default::default()

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
+use crate::engine::Plan;
 use crate::engine::StageState;
-use crate::spec::Plan;
 
 /// Renders the planned state: one line per stage, then every partition that is not fresh
 /// (every partition with `all`).

@@ -6,10 +6,10 @@
 use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 
-use crate::engine::kind::Registry;
+use crate::kind::Kinds;
 
 /// The schema of a pipeline file accepted by `registry`.
-pub fn pipeline_schema(registry: &Registry) -> Value {
+pub fn pipeline_schema(registry: &Kinds) -> Value {
     let mut generator = SchemaSettings::draft07().into_generator();
     let mut variants = Vec::new();
     for kind in registry.kinds() {

@@ -12,7 +12,7 @@ pub mod yaml;
 pub use crate::diagnostic::{did_you_mean, render, Diagnostic, Problems};
 pub use json_schema::pipeline_schema;
 pub use overrides::Override;
-pub use plan::{load, load_str, LoadOptions, Plan, PlannedInput, PlannedStage};
+pub use plan::{load, load_str, Checked, CheckedStage, LoadOptions, PlannedInput};
 
 #[cfg(test)]
 mod tests;

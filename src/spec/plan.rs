@@ -1,55 +1,52 @@
-//! From YAML to a checked, resolved [`Plan`].
+//! From YAML to a checked, resolved [`Checked`] pipeline: every kind, input and option checked
+//! against what the kinds declare. Building the runtime stages is the engine's
+//! (`engine::load`), which reports the problems found there in the same form.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use super::diagnostic::{did_you_mean, Diagnostic, Problems};
 use super::overrides::Override;
 use super::yaml::{self, Key, Loc, Node, Value};
-use crate::engine::kind::{KindEntry, Registry};
-use crate::engine::stage::{BuildContext, InputDecl, Stage};
 use crate::error::{BaliError, Result};
+use crate::kind::{InputDecl, KindEntry, Kinds};
 
 /// The default seed (the reference implementation's).
 pub const DEFAULT_SEED: u64 = 29;
 
 /// A checked pipeline, stages in an order where every producer comes before its consumers.
-pub struct Plan {
+#[derive(Debug)]
+pub struct Checked {
     /// `pipeline:` name.
     pub name: String,
     /// The file it came from (as given).
     pub file: PathBuf,
+    /// The file's text, to show problems found later against.
+    pub text: String,
     /// The checkpoint store.
     pub workdir: PathBuf,
     /// The pipeline seed.
     pub seed: u64,
+    /// Directory relative paths in options are resolved against.
+    pub base_dir: PathBuf,
     /// Stages in topological order.
-    pub stages: Vec<PlannedStage>,
+    pub stages: Vec<CheckedStage>,
 }
 
-impl std::fmt::Debug for Plan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plan")
-            .field("name", &self.name)
-            .field("workdir", &self.workdir)
-            .field(
-                "stages",
-                &self.stages.iter().map(|s| &s.name).collect::<Vec<_>>(),
-            )
-            .finish()
+impl Checked {
+    /// The problems `diagnostics` of this file, as an error.
+    pub fn problems(&self, diagnostics: Vec<Diagnostic>) -> BaliError {
+        BaliError::Invalid(Box::new(Problems::new(
+            self.file.display().to_string(),
+            &self.text,
+            diagnostics,
+        )))
     }
 }
 
-impl Plan {
-    /// Index of the stage called `name`.
-    pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.stages.iter().position(|s| s.name == name)
-    }
-}
-
-/// One stage of a plan.
-pub struct PlannedStage {
+/// One checked stage.
+#[derive(Debug, Clone)]
+pub struct CheckedStage {
     /// Stage name (the YAML key).
     pub name: String,
     /// Its kind.
@@ -58,10 +55,22 @@ pub struct PlannedStage {
     pub inputs: Vec<Option<PlannedInput>>,
     /// Options with defaults filled in (canonical JSON).
     pub options: serde_json::Value,
-    /// The runtime stage.
-    pub stage: Arc<dyn Stage>,
     /// Where the stage is defined in the file.
     pub loc: Loc,
+    /// Where its `options:` are (the stage itself when it has none).
+    pub options_loc: Loc,
+    /// Where each top-level option's key is, for problems found when the stage is built.
+    pub option_keys: Vec<(String, Loc)>,
+}
+
+impl CheckedStage {
+    /// Where option `option`'s key is, or `options:` when it is not in the file.
+    pub fn option_loc(&self, option: &str) -> Loc {
+        self.option_keys
+            .iter()
+            .find(|(key, _)| key == option)
+            .map_or(self.options_loc, |(_, loc)| *loc)
+    }
 }
 
 /// One resolved input.
@@ -69,7 +78,7 @@ pub struct PlannedStage {
 pub struct PlannedInput {
     /// What the kind declared.
     pub decl: InputDecl,
-    /// Index of the producing stage in [`Plan::stages`].
+    /// Index of the producing stage in the plan's stages.
     pub producer: usize,
     /// Index of the producer's output.
     pub output: usize,
@@ -88,9 +97,9 @@ pub struct LoadOptions {
     pub base_dir: Option<PathBuf>,
 }
 
-/// Reads, checks and resolves a pipeline file. Every problem found is reported at once in a
-/// [`BaliError::Spec`] whose message points at the lines involved.
-pub fn load(path: &Path, registry: &Registry, opts: &LoadOptions) -> Result<Plan> {
+/// Reads, checks and resolves a pipeline file. Every problem found is reported at once, as a
+/// [`BaliError::Invalid`] holding each with its line and column.
+pub fn load(path: &Path, registry: &Kinds, opts: &LoadOptions) -> Result<Checked> {
     let text = std::fs::read(path).map_err(|e| {
         BaliError::Spec(format!(
             "error: cannot read pipeline file {}: {e}",
@@ -108,7 +117,7 @@ pub fn load(path: &Path, registry: &Registry, opts: &LoadOptions) -> Result<Plan
 }
 
 /// Like [`load`], from text already read; `path` is used for messages.
-pub fn load_str(text: &str, path: &Path, registry: &Registry, opts: &LoadOptions) -> Result<Plan> {
+pub fn load_str(text: &str, path: &Path, registry: &Kinds, opts: &LoadOptions) -> Result<Checked> {
     let file = path.display().to_string();
     let fail = |diags: Vec<Diagnostic>| {
         BaliError::Invalid(Box::new(Problems::new(file.clone(), text, diags)))
@@ -150,52 +159,14 @@ pub fn load_str(text: &str, path: &Path, registry: &Registry, opts: &LoadOptions
         } else {
             base_dir.join(workdir)
         };
-    // Build runtime stages; a build error (e.g. an unreadable file named in options) is a
-    // validation error at the stage.
-    let mut stages = Vec::with_capacity(raw.stages.len());
-    for s in raw.stages {
-        let ctx = BuildContext {
-            stage: s.name.clone(),
-            base_dir: base_dir.clone(),
-            seed: raw.seed,
-        };
-        match s.parsed.build(&ctx) {
-            Ok(stage) => stages.push(PlannedStage {
-                name: s.name,
-                kind: s.kind,
-                inputs: s.inputs,
-                options: s.canonical,
-                stage: Arc::from(stage),
-                loc: s.loc,
-            }),
-            // An error tied to an option points at its key; others at `options:`.
-            Err(e) => diags.push(match e {
-                BaliError::Option { option, source } => Diagnostic::at(
-                    s.option_keys
-                        .iter()
-                        .find(|(key, _)| *key == option)
-                        .map_or(s.options_loc, |(_, loc)| *loc),
-                    format!(
-                        "stage `{}` ({}): option `{option}`: {source}",
-                        s.name, s.kind.name
-                    ),
-                ),
-                e => Diagnostic::at(
-                    s.options_loc,
-                    format!("stage `{}` ({}): {e}", s.name, s.kind.name),
-                ),
-            }),
-        }
-    }
-    if !diags.is_empty() {
-        return Err(fail(diags));
-    }
-    Ok(Plan {
+    Ok(Checked {
         name: raw.name,
         file: path.to_path_buf(),
+        text: text.to_string(),
         workdir,
         seed: raw.seed,
-        stages,
+        base_dir,
+        stages: raw.stages,
     })
 }
 
@@ -203,19 +174,7 @@ struct RawPlan {
     name: String,
     workdir: String,
     seed: u64,
-    stages: Vec<RawStage>,
-}
-
-struct RawStage {
-    name: String,
-    kind: KindEntry,
-    inputs: Vec<Option<PlannedInput>>,
-    canonical: serde_json::Value,
-    parsed: crate::engine::kind::ParsedOptions,
-    loc: Loc,
-    options_loc: Loc,
-    /// Where each top-level option's key is, for errors found when the stage is built.
-    option_keys: Vec<(String, Loc)>,
+    stages: Vec<CheckedStage>,
 }
 
 const TOP_KEYS: &[&str] = &["pipeline", "description", "workdir", "seed", "stages"];
@@ -231,7 +190,7 @@ fn unknown_key(key: &Key, allowed: &[&str], what: &str) -> Diagnostic {
 /// Checks everything; returns the raw plan only when no diagnostic was added.
 fn check(
     root: &Node,
-    registry: &Registry,
+    registry: &Kinds,
     overrides: &[Override],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<RawPlan> {
@@ -324,8 +283,7 @@ fn check(
         kind: Option<KindEntry>,
         inputs: Vec<(String, Loc)>,
         inputs_loc: Loc,
-        parsed: Option<crate::engine::kind::ParsedOptions>,
-        canonical: serde_json::Value,
+        canonical: Option<serde_json::Value>,
         options_loc: Loc,
         option_keys: Vec<(String, Loc)>,
     }
@@ -406,8 +364,7 @@ fn check(
             kind: None,
             inputs: Vec::new(),
             inputs_loc: stage.loc,
-            parsed: None,
-            canonical: serde_json::Value::Null,
+            canonical: None,
             options_loc: stage.loc,
             option_keys: Vec::new(),
         };
@@ -521,10 +478,7 @@ fn check(
         }
         if let Some(kind) = &p.kind {
             match kind.parse(options_node.to_json()) {
-                Ok(parsed) => {
-                    p.canonical = parsed.canonical.clone();
-                    p.parsed = Some(parsed);
-                }
+                Ok(canonical) => p.canonical = Some(canonical),
                 Err(e) => {
                     let from_override = overrides.iter().find(|o| {
                         o.stage == key.name
@@ -741,12 +695,11 @@ fn check(
         for inp in ins.iter_mut().flatten() {
             inp.producer = position[inp.producer];
         }
-        stages.push(RawStage {
+        stages.push(CheckedStage {
             name: p.name.name.clone(),
             kind: p.kind?,
             inputs: ins,
-            canonical: p.canonical,
-            parsed: p.parsed?,
+            options: p.canonical?,
             loc: p.name.loc,
             options_loc: p.options_loc,
             option_keys: p.option_keys,

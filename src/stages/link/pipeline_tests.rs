@@ -141,7 +141,7 @@ fn kind_examples_parse_and_unknown_options_are_rejected() {
         let parsed = kind
             .parse(options)
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        assert!(parsed.canonical.is_object());
+        assert!(parsed.is_object());
         let unknown = serde_json::json!({ "max_neighbours": 3 });
         let error = kind.parse(unknown).err().unwrap();
         assert_eq!(error.unknown_field.unwrap().0, "max_neighbours");
