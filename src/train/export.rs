@@ -54,7 +54,7 @@ pub fn export(bert: &Bert, tokenizer_dir: &Path, out: &Path) -> Result<Vec<PathB
     let mut tensors: Vec<(String, Tensor)> = Vec::new();
     for (name, t) in bert.parameters() {
         tensors.push((
-            name.clone(),
+            name,
             t.to_device(&Device::Cpu)?
                 .to_dtype(DType::F32)?
                 .contiguous()?,
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(files.len(), 4);
 
         let (names, meta) = header(&out.join("model.safetensors"))?;
-        let want: BTreeMap<String, (String, Vec<usize>)> = encoder_shapes(&config)
+        let want: BTreeMap<String, (String, Vec<usize>)> = encoder_shapes(&config)?
             .into_iter()
             .chain(pooler_shapes(&config))
             .map(|(n, s)| (n, ("F32".to_string(), s)))

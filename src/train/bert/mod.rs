@@ -2,11 +2,11 @@
 //!
 //! It computes what Hugging Face's `BertModel` computes (post-layer-norm transformer, absolute
 //! position embeddings, additive attention mask) and is checked against transformers' own
-//! output on the real MiniLM checkpoint. Its parameters live in the caller's
-//! [`candle_nn::VarMap`] under `BertModel`'s key names, with no prefix
-//! (`embeddings.word_embeddings.weight`, `encoder.layer.0.attention.self.query.weight`, ...),
-//! so that loading and export are a mapping and the optimiser can tell the language model from
-//! the heads (`mlm.`, `graph.`, `readout.`) by prefix.
+//! output on the real MiniLM checkpoint. The modules form a tree ([`tree`]) whose paths are
+//! `BertModel`'s key names, with no prefix (`embeddings.word_embeddings.weight`,
+//! `encoder.layer.0.attention.self.query.weight`, ...), so that loading and export are walks of
+//! the tree. The parameters live in the caller's [`candle_nn::VarMap`] under those names, so the
+//! optimiser can tell the language model from the heads (`mlm.`, `graph.`, `readout.`) by prefix.
 //!
 //! Layout: hidden states stay a `[B*T, d]` matrix between layers, so every dense layer is one
 //! large matrix product; only attention reshapes to `[B, heads, T, head]` for its batched
@@ -15,6 +15,7 @@
 pub mod config;
 pub mod fused;
 pub mod ops;
+pub mod tree;
 pub mod weights;
 
 use std::collections::BTreeMap;
@@ -29,35 +30,13 @@ pub use ops::Mode;
 
 use crate::error::{BaliError, Result};
 use ops::{activate, attention, attention_bias, dropout_add, layer_norm, linear};
-
-/// Token embeddings: word + position + token type, then layer norm and dropout.
-struct Embeddings {
-    word: Tensor,
-    position: Tensor,
-    token_type: Tensor,
-    ln_weight: Tensor,
-    ln_bias: Tensor,
-}
-
-/// One transformer layer (self-attention and feed-forward, each with residual and layer norm).
-struct Layer {
-    query: (Tensor, Tensor),
-    key: (Tensor, Tensor),
-    value: (Tensor, Tensor),
-    attn_out: (Tensor, Tensor),
-    attn_ln: (Tensor, Tensor),
-    inter: (Tensor, Tensor),
-    out: (Tensor, Tensor),
-    out_ln: (Tensor, Tensor),
-}
+use tree::{BertModel, Layer};
 
 /// A BERT encoder whose parameters are variables of a [`VarMap`].
 pub struct Bert {
     config: BertConfig,
-    embeddings: Embeddings,
-    layers: Vec<Layer>,
-    /// Trainable tensors by `BertModel` name (the same storage as the VarMap's variables).
-    params: BTreeMap<String, Tensor>,
+    /// The modules, at the paths of their Hugging Face names.
+    model: BertModel,
     /// Tensors of `BertModel` that BALI does not train (pooler, position-id buffer), kept for
     /// export.
     carried: BTreeMap<String, Tensor>,
@@ -128,56 +107,23 @@ impl Bert {
     /// forward pass records no autograd graph, for inference (evaluation, exports' checks).
     pub fn detached(&self) -> Result<Bert> {
         let params = self
-            .params
-            .iter()
-            .map(|(name, t)| (name.clone(), t.detach()))
+            .parameters()
+            .into_iter()
+            .map(|(name, t)| (name, t.detach()))
             .collect();
         Bert::assemble(self.config.clone(), params, self.carried.clone())
     }
 
-    /// Builds the layer structure over `params` (tensors by `BertModel` name).
+    /// Builds the module tree over `params` (tensors by `BertModel` name).
     fn assemble(
         config: BertConfig,
         params: BTreeMap<String, Tensor>,
         carried: BTreeMap<String, Tensor>,
     ) -> Result<Bert> {
-        let get = |name: &str| -> Result<Tensor> {
-            params.get(name).cloned().ok_or_else(|| {
-                BaliError::Internal(format!("encoder tensor `{name}` was not registered"))
-            })
-        };
-        let pair = |prefix: &str| -> Result<(Tensor, Tensor)> {
-            Ok((
-                get(&format!("{prefix}.weight"))?,
-                get(&format!("{prefix}.bias"))?,
-            ))
-        };
-        let embeddings = Embeddings {
-            word: get("embeddings.word_embeddings.weight")?,
-            position: get("embeddings.position_embeddings.weight")?,
-            token_type: get("embeddings.token_type_embeddings.weight")?,
-            ln_weight: get("embeddings.LayerNorm.weight")?,
-            ln_bias: get("embeddings.LayerNorm.bias")?,
-        };
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
-        for l in 0..config.num_hidden_layers {
-            let p = format!("encoder.layer.{l}");
-            layers.push(Layer {
-                query: pair(&format!("{p}.attention.self.query"))?,
-                key: pair(&format!("{p}.attention.self.key"))?,
-                value: pair(&format!("{p}.attention.self.value"))?,
-                attn_out: pair(&format!("{p}.attention.output.dense"))?,
-                attn_ln: pair(&format!("{p}.attention.output.LayerNorm"))?,
-                inter: pair(&format!("{p}.intermediate.dense"))?,
-                out: pair(&format!("{p}.output.dense"))?,
-                out_ln: pair(&format!("{p}.output.LayerNorm"))?,
-            });
-        }
+        let model = BertModel::from_named(&config, &params)?;
         Ok(Bert {
             config,
-            embeddings,
-            layers,
-            params,
+            model,
             carried,
         })
     }
@@ -187,9 +133,10 @@ impl Bert {
         &self.config
     }
 
-    /// The trainable tensors by `BertModel` name (views of the VarMap's variables).
-    pub fn parameters(&self) -> &BTreeMap<String, Tensor> {
-        &self.params
+    /// The trainable tensors by `BertModel` name (views of the VarMap's variables): a walk of
+    /// the module tree.
+    pub fn parameters(&self) -> BTreeMap<String, Tensor> {
+        self.model.named()
     }
 
     /// The `BertModel` tensors that are carried through unchanged (pooler, buffers).
@@ -223,10 +170,10 @@ impl Bert {
                 input_ids.dims()
             )));
         }
-        let dtype = self.embeddings.word.dtype();
+        let dtype = self.model.embeddings.word_embeddings.dtype();
         let mut x = self.embed(input_ids, token_type_ids, mode)?;
         let bias = attention_bias(attention_mask, dtype)?;
-        for layer in &self.layers {
+        for layer in &self.model.encoder.layer {
             x = self.layer_forward(layer, &x, &bias, mode)?;
         }
         Ok(x.reshape((b, t, self.config.hidden_size))?)
@@ -236,25 +183,25 @@ impl Bert {
     fn embed(&self, ids: &Tensor, token_types: Option<&Tensor>, mode: &mut Mode) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
         let d = self.config.hidden_size;
-        let e = &self.embeddings;
+        let e = &self.model.embeddings;
         let words = e
-            .word
+            .word_embeddings
             .index_select(&ids.flatten_all()?, 0)?
             .reshape((b, t, d))?;
-        let positions = e.position.narrow(0, 0, t)?;
+        let positions = e.position_embeddings.narrow(0, 0, t)?;
         let x = words.broadcast_add(&positions)?;
         let x = match token_types {
             Some(tt) => x.add(
-                &e.token_type
+                &e.token_type_embeddings
                     .index_select(&tt.flatten_all()?, 0)?
                     .reshape((b, t, d))?,
             )?,
-            None => x.broadcast_add(&e.token_type.narrow(0, 0, 1)?)?,
+            None => x.broadcast_add(&e.token_type_embeddings.narrow(0, 0, 1)?)?,
         };
         let x = layer_norm(
             &x.reshape((b * t, d))?,
-            &e.ln_weight,
-            &e.ln_bias,
+            &e.layer_norm.weight,
+            &e.layer_norm.bias,
             self.config.layer_norm_eps,
         )?;
         mode.dropout(&x, self.config.hidden_dropout_prob)
@@ -270,9 +217,10 @@ impl Bert {
         mode: &mut Mode,
     ) -> Result<Tensor> {
         let c = &self.config;
-        let q = linear(x, &layer.query.0, &layer.query.1)?;
-        let k = linear(x, &layer.key.0, &layer.key.1)?;
-        let v = linear(x, &layer.value.0, &layer.value.1)?;
+        let own = &layer.attention.self_attention;
+        let q = linear(x, &own.query.weight, &own.query.bias)?;
+        let k = linear(x, &own.key.weight, &own.key.bias)?;
+        let v = linear(x, &own.value.weight, &own.value.bias)?;
         let context = attention(
             &q,
             &k,
@@ -282,7 +230,8 @@ impl Bert {
             c.attention_probs_dropout_prob,
             mode,
         )?;
-        linear(&context, &layer.attn_out.0, &layer.attn_out.1)
+        let out = &layer.attention.output.dense;
+        linear(&context, &out.weight, &out.bias)
     }
 
     fn layer_forward(
@@ -294,18 +243,22 @@ impl Bert {
     ) -> Result<Tensor> {
         let c = &self.config;
         let attn = self.self_attention(layer, x, bias, mode)?;
+        let attn_ln = &layer.attention.output.layer_norm;
         let a = layer_norm(
             &dropout_add(&attn, x, c.hidden_dropout_prob, mode)?,
-            &layer.attn_ln.0,
-            &layer.attn_ln.1,
+            &attn_ln.weight,
+            &attn_ln.bias,
             c.layer_norm_eps,
         )?;
-        let inter = activate(&linear(&a, &layer.inter.0, &layer.inter.1)?, c.hidden_act)?;
-        let out = linear(&inter, &layer.out.0, &layer.out.1)?;
+        let up = &layer.intermediate.dense;
+        let inter = activate(&linear(&a, &up.weight, &up.bias)?, c.hidden_act)?;
+        let down = &layer.output.dense;
+        let out = linear(&inter, &down.weight, &down.bias)?;
+        let out_ln = &layer.output.layer_norm;
         layer_norm(
             &dropout_add(&out, &a, c.hidden_dropout_prob, mode)?,
-            &layer.out_ln.0,
-            &layer.out_ln.1,
+            &out_ln.weight,
+            &out_ln.bias,
             c.layer_norm_eps,
         )
     }

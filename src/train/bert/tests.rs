@@ -64,7 +64,7 @@ fn attention_with_a_padding_mask_matches_finite_differences() -> Result<()> {
     let bias = attention_bias(&mask, DType::F64)?;
     let x = Var::from_tensor(&fixed_weights(&[10, 8], 2, &dev)?)?;
     let w = fixed_weights(&[10, 8], 3, &dev)?;
-    let layer = &bert.layers[0];
+    let layer = &bert.model.encoder.layer[0];
     let loss = || -> Result<Tensor> {
         let y = bert.self_attention(layer, x.as_tensor(), &bias, &mut Mode::Eval)?;
         Ok(y.mul(&w)?.sum_all()?)
@@ -101,7 +101,7 @@ fn a_full_layer_with_dropout_matches_finite_differences() -> Result<()> {
         Ok(y.mul(&w)?.sum_all()?)
     };
     let all = vars(&varmap)?;
-    assert_eq!(all.len(), weights::encoder_shapes(bert.config()).len());
+    assert_eq!(all.len(), weights::encoder_shapes(bert.config())?.len());
     let out = check(&all, loss, 1e-6, 12)?;
     assert!(out.max_error < 1e-5, "{out:?}");
     Ok(())

@@ -19,49 +19,10 @@ use tracing::{debug, info};
 use super::config::BertConfig;
 use crate::error::{BaliError, Position, Result};
 
-/// Name and shape of every trainable encoder tensor, in Hugging Face's `BertModel` naming.
-pub fn encoder_shapes(c: &BertConfig) -> Vec<(String, Vec<usize>)> {
-    let (d, i) = (c.hidden_size, c.intermediate_size);
-    let mut out = vec![
-        (
-            "embeddings.word_embeddings.weight".to_string(),
-            vec![c.vocab_size, d],
-        ),
-        (
-            "embeddings.position_embeddings.weight".to_string(),
-            vec![c.max_position_embeddings, d],
-        ),
-        (
-            "embeddings.token_type_embeddings.weight".to_string(),
-            vec![c.type_vocab_size, d],
-        ),
-        ("embeddings.LayerNorm.weight".to_string(), vec![d]),
-        ("embeddings.LayerNorm.bias".to_string(), vec![d]),
-    ];
-    for l in 0..c.num_hidden_layers {
-        let p = format!("encoder.layer.{l}");
-        for (name, shape) in [
-            ("attention.self.query.weight", vec![d, d]),
-            ("attention.self.query.bias", vec![d]),
-            ("attention.self.key.weight", vec![d, d]),
-            ("attention.self.key.bias", vec![d]),
-            ("attention.self.value.weight", vec![d, d]),
-            ("attention.self.value.bias", vec![d]),
-            ("attention.output.dense.weight", vec![d, d]),
-            ("attention.output.dense.bias", vec![d]),
-            ("attention.output.LayerNorm.weight", vec![d]),
-            ("attention.output.LayerNorm.bias", vec![d]),
-            ("intermediate.dense.weight", vec![i, d]),
-            ("intermediate.dense.bias", vec![i]),
-            ("output.dense.weight", vec![d, i]),
-            ("output.dense.bias", vec![d]),
-            ("output.LayerNorm.weight", vec![d]),
-            ("output.LayerNorm.bias", vec![d]),
-        ] {
-            out.push((format!("{p}.{name}"), shape));
-        }
-    }
-    out
+/// Name and shape of every trainable encoder tensor, in Hugging Face's `BertModel` naming: a
+/// walk of the module tree ([`super::tree::BertModel`]).
+pub fn encoder_shapes(c: &BertConfig) -> Result<Vec<(String, Vec<usize>)>> {
+    super::tree::BertModel::shapes(c)
 }
 
 /// The pooler (`[CLS]` -> dense -> tanh) of `BertModel`: not used by BALI, carried unchanged.
@@ -154,7 +115,7 @@ pub fn random_tensors(
         }
         Ok(out)
     };
-    let encoder = make(encoder_shapes(config))?;
+    let encoder = make(encoder_shapes(config)?)?;
     let pooler = make(pooler_shapes(config))?;
     Ok((encoder, pooler))
 }
@@ -213,7 +174,7 @@ pub fn read_checkpoint(
 
     let mut encoder = BTreeMap::new();
     let mut missing = Vec::new();
-    for (name, shape) in encoder_shapes(config) {
+    for (name, shape) in encoder_shapes(config)? {
         match by_name.remove(&name) {
             None => missing.push(name),
             Some((key, t)) => {
@@ -299,7 +260,7 @@ mod tests {
             ..BertConfig::default()
         };
         let (enc, pooler) = random_tensors(&config, 29, DType::F32, &Device::Cpu)?;
-        assert_eq!(enc.len(), encoder_shapes(&config).len());
+        assert_eq!(enc.len(), encoder_shapes(&config)?.len());
         assert_eq!(pooler.len(), 2);
         let words = enc["embeddings.word_embeddings.weight"].to_vec2::<f32>()?;
         assert!(
