@@ -87,25 +87,20 @@ pub struct OptionsError {
     pub unknown_field: Option<(String, Vec<String>)>,
 }
 
-/// A kind as the spec sees it: declarations and an options checker, no runtime.
+/// A kind as the spec sees it: its declarations (which it dereferences to: `entry.name`,
+/// `entry.inputs`, ...) and an options checker; no runtime.
 #[derive(Clone)]
 pub struct KindEntry {
-    /// `kind:` value.
-    pub name: &'static str,
-    /// One line on what it does.
-    pub summary: &'static str,
-    /// Output format version.
-    pub format_version: u32,
-    /// Positional inputs.
-    pub inputs: &'static [InputDecl],
-    /// Outputs (first is the default).
-    pub outputs: &'static [OutputDecl],
-    /// Option keys excluded from fingerprints.
-    pub unfingerprinted: &'static [&'static str],
-    /// Example options in YAML.
-    pub example: &'static str,
+    decl: KindDecl,
     parse: fn(serde_json::Value) -> Result<serde_json::Value, OptionsError>,
     schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+impl std::ops::Deref for KindEntry {
+    type Target = KindDecl;
+    fn deref(&self) -> &KindDecl {
+        &self.decl
+    }
 }
 
 impl std::fmt::Debug for KindEntry {
@@ -116,7 +111,7 @@ impl std::fmt::Debug for KindEntry {
     }
 }
 
-/// A kind's declarations, as [`KindEntry::new`] takes them.
+/// What a kind declares besides its options' type.
 #[derive(Debug, Clone, Copy)]
 pub struct KindDecl {
     /// `kind:` value.
@@ -139,13 +134,7 @@ impl KindEntry {
     /// The entry of a kind declared as `decl` whose options are `O`.
     pub fn new<O: DeserializeOwned + Serialize + JsonSchema>(decl: KindDecl) -> KindEntry {
         KindEntry {
-            name: decl.name,
-            summary: decl.summary,
-            format_version: decl.format_version,
-            inputs: decl.inputs,
-            outputs: decl.outputs,
-            unfingerprinted: decl.unfingerprinted,
-            example: decl.example,
+            decl,
             parse: canonical_options::<O>,
             schema: |g| g.subschema_for::<O>(),
         }

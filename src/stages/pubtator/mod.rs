@@ -12,7 +12,7 @@
 //! file first (one `paths` glob per pipeline partition is not expressible yet).
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::Int64Array;
@@ -23,7 +23,8 @@ use tracing::info;
 pub mod format;
 
 use crate::engine::{BuildContext, InputDecl, OutputDecl, PartitionCtx, Stage, StageKind, Table};
-use crate::error::{BaliError, Result};
+use crate::error::Result;
+use crate::stages::sources::expand;
 use crate::store::remote::{self, ObjectUrl};
 use crate::tables::columns::column;
 use crate::tables::TableType;
@@ -95,38 +96,15 @@ impl StageKind for Pubtator {
     }
 }
 
-/// The files `paths` names (globs, or `s3://` patterns copied locally), sorted, each once.
+/// The files `paths` names ([`expand`]), objects in a bucket copied to the local disk.
 fn files_matching(paths: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for pattern in paths {
-        if let Some(url) = ObjectUrl::parse(Path::new(pattern))? {
-            let found = remote::glob(&url)?;
-            if found.is_empty() {
-                return Err(BaliError::Spec(format!("no object matches `{pattern}`")));
-            }
-            for (object, _) in found {
-                files.push(remote::local_copy(&object)?);
-            }
-            continue;
-        }
-        let resolved = ctx.resolve(pattern);
-        let text = resolved.to_string_lossy();
-        let matched =
-            glob::glob(&text).map_err(|e| BaliError::Spec(format!("bad glob `{pattern}`: {e}")))?;
-        let before = files.len();
-        for path in matched {
-            files.push(path.map_err(|e| {
-                let at = e.path().to_owned();
-                BaliError::io(at, e.into())
-            })?);
-        }
-        if files.len() == before {
-            return Err(BaliError::Spec(format!("no file matches `{pattern}`")));
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
+    expand(paths, ctx)?
+        .into_iter()
+        .map(|path| match ObjectUrl::parse(&path)? {
+            Some(url) => remote::local_copy(&url),
+            None => Ok(path),
+        })
+        .collect()
 }
 
 /// The runtime `pubtator` stage.

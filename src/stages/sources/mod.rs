@@ -92,15 +92,13 @@ fn run_reader(
     Ok(())
 }
 
-/// The files `patterns` name, relative to `base`, or the objects an `s3://` pattern names:
-/// globs expanded, sorted and deduplicated.
-/// A pattern that matches nothing is an error (a typo would otherwise read nothing silently).
-fn expand(patterns: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
+/// The files `patterns` name, relative to `base`, or the objects an `s3://` pattern names
+/// (as their URLs): globs expanded, sorted and deduplicated. A pattern that matches nothing is
+/// an error (a typo would otherwise read nothing silently). Used by every kind whose `paths`
+/// option lists input files (the sources here, `pubtator`).
+pub(crate) fn expand(patterns: &[String], ctx: &BuildContext) -> Result<Vec<PathBuf>> {
     if patterns.is_empty() {
-        return Err(BaliError::Spec(format!(
-            "stage `{}`: `paths` lists no file",
-            ctx.stage
-        )));
+        return Err(BaliError::Spec("`paths` lists no file".into()));
     }
     let mut files = Vec::new();
     for pattern in patterns {
