@@ -3,8 +3,11 @@
 //!
 //! The layers, one module each (the benchmarks are a crate of their own, `bench/` in the
 //! workspace, with the `bali-bench` binary):
-//! - [`spec`]: the pipeline YAML into a typed, validated plan;
-//! - [`engine`]: runs the plan's stages as threads joined by bounded channels of Arrow batches;
+//! - [`kind`], [`diagnostic`], [`error`]: what a stage kind declares (the contract the spec and
+//!   the engine share); a pipeline file's problems as data; the error type;
+//! - [`spec`]: the pipeline YAML checked against the kinds' declarations;
+//! - [`engine`]: builds the checked pipeline's stages and runs them as threads joined by
+//!   bounded channels of Arrow batches;
 //! - [`store`]: the checkpoint store (one Parquet file per stage partition, atomic commits);
 //! - [`sources`]: readers of PubMed XML, UMLS RRF and OBO ontologies;
 //! - [`tables`]: every table's schema, and typed access to their columns;

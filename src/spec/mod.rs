@@ -1,4 +1,5 @@
-//! The pipeline YAML: parsed into a located tree, checked, and resolved into a [`Plan`].
+//! The pipeline YAML: parsed into a located tree, checked against the kinds' declarations,
+//! and resolved into a [`Checked`] pipeline (which `engine::load` builds into a runnable plan).
 //!
 //! Every check runs and every problem is kept before failing, so one `bali validate` lists them
 //! all, each with `file:line:col`, the line, and a hint where one helps.
