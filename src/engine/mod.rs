@@ -33,6 +33,8 @@ pub use stage::{
 pub use state::{plan_state, PartitionPlan, PartitionStatus, StageState};
 
 #[cfg(test)]
+mod spec_tests;
+#[cfg(test)]
 pub(crate) mod testkinds;
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,3 @@ pub use crate::diagnostic::{did_you_mean, render, Diagnostic, Problems};
 pub use json_schema::pipeline_schema;
 pub use overrides::Override;
 pub use plan::{load, load_str, Checked, CheckedStage, LoadOptions, PlannedInput};
-
-#[cfg(test)]
-mod tests;

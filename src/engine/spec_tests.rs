@@ -1,11 +1,12 @@
-//! One test per class of validation error: each asserts the message, the `file:line:col` it
-//! points at, and the hint.
+//! The spec's checks, one test per class of validation error: each asserts the message, the
+//! `file:line:col` it points at, and the hint. They live here, beside the engine's test kinds
+//! they check files against, so that the spec imports nothing from the engine.
 
 use std::path::Path;
 
-use super::*;
 use crate::engine::testkinds::registry;
 use crate::error::BaliError;
+use crate::spec::*;
 
 fn errors(yaml: &str, sets: &[&str]) -> String {
     problems(yaml, sets).render()
