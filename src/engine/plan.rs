@@ -78,10 +78,10 @@ pub fn load_str(text: &str, path: &Path, registry: &Registry, opts: &LoadOptions
 /// Builds every stage of `checked`. A build error (e.g. an unreadable file named in options)
 /// is a problem of the file at the stage: at the option's key when the error names one, at
 /// `options:` otherwise.
-pub fn build(checked: Checked, registry: &Registry) -> Result<Plan> {
+pub fn build(mut checked: Checked, registry: &Registry) -> Result<Plan> {
     let mut diags = Vec::new();
     let mut stages = Vec::with_capacity(checked.stages.len());
-    for s in &checked.stages {
+    for s in std::mem::take(&mut checked.stages) {
         let ctx = BuildContext {
             stage: s.name.clone(),
             base_dir: checked.base_dir.clone(),
@@ -89,10 +89,10 @@ pub fn build(checked: Checked, registry: &Registry) -> Result<Plan> {
         };
         match registry.build(s.kind.name, s.options.clone(), &ctx) {
             Ok(stage) => stages.push(PlannedStage {
-                name: s.name.clone(),
-                kind: s.kind.clone(),
-                inputs: s.inputs.clone(),
-                options: s.options.clone(),
+                name: s.name,
+                kind: s.kind,
+                inputs: s.inputs,
+                options: s.options,
                 stage: Arc::from(stage),
                 loc: s.loc,
             }),

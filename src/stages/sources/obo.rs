@@ -36,15 +36,14 @@ impl StageKind for OboKind {
 
     fn build(options: OboOptions, ctx: &BuildContext) -> Result<Box<dyn Stage>> {
         let path = crate::sources::input::locate(&ctx.base_dir, &options.path);
-        if !ctx.option("path", crate::sources::input::input_exists(&path))? {
-            return Err(BaliError::Option {
-                option: "path".into(),
-                source: Box::new(BaliError::Spec(format!(
-                    "no OBO file at {}",
-                    path.display()
-                ))),
-            });
-        }
+        let found = crate::sources::input::input_exists(&path).and_then(|exists| match exists {
+            true => Ok(()),
+            false => Err(BaliError::Spec(format!(
+                "no OBO file at {}",
+                path.display()
+            ))),
+        });
+        ctx.option("path", found)?;
         Ok(Box::new(OboStage { options, path }))
     }
 }
